@@ -1,0 +1,77 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "runcrate-lua",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "runcrate-lua", targets: ["runcrate-lua"]),
+        .executable(name: "runcrate-sandbox", targets: ["runcrate-sandbox"]),
+        .library(name: "RuncrateAPI", targets: ["RuncrateAPI"]),
+        .library(name: "RuncrateSandbox", targets: ["RuncrateSandbox"]),
+        .library(name: "LuaBridge", targets: ["LuaBridge"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+    ],
+    targets: [
+        // Lua 5.4 from the system, plus static inline stand-ins for the C macros.
+        .systemLibrary(
+            name: "CLua",
+            pkgConfig: "lua5.4",
+            providers: [.apt(["liblua5.4-dev"])]
+        ),
+        // libedit for the REPL's line editing and history.
+        .systemLibrary(
+            name: "CEdit",
+            pkgConfig: "libedit",
+            providers: [.apt(["libedit-dev"])]
+        ),
+        // The only code that raises Lua errors.
+        .target(name: "CLuaShim", dependencies: ["CLua"]),
+        .target(name: "LuaBridge", dependencies: ["CLua", "CLuaShim", "CEdit"]),
+        .target(
+            name: "RuncrateAPI",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ]
+        ),
+        .target(
+            name: "RuncrateSandbox",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            resources: [.copy("Resources")]
+        ),
+        .target(
+            name: "RuncrateLua",
+            dependencies: ["LuaBridge", "RuncrateAPI"],
+            resources: [.copy("Resources")]
+        ),
+        .executableTarget(
+            name: "runcrate-lua",
+            dependencies: ["LuaBridge", "RuncrateLua", "RuncrateAPI", "RuncrateSandbox"]
+        ),
+        .executableTarget(
+            name: "runcrate-sandbox",
+            dependencies: [
+                "RuncrateSandbox",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "LuaBridgeTests", dependencies: ["LuaBridge", "CLua"]),
+        .testTarget(name: "RuncrateAPITests", dependencies: ["RuncrateAPI", "RuncrateSandbox"]),
+        .testTarget(name: "RuncrateSandboxTests", dependencies: ["RuncrateSandbox"]),
+        .testTarget(name: "RuncrateLuaTests", dependencies: ["RuncrateLua", "LuaBridge", "RuncrateAPI", "RuncrateSandbox"]),
+        .testTarget(name: "CLITests", dependencies: []),
+    ]
+)

@@ -1,0 +1,1 @@
+-- runcrate prelude

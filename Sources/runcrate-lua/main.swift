@@ -1,0 +1,1 @@
+print("runcrate-lua: not yet built")

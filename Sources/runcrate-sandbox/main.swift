@@ -1,0 +1,1 @@
+print("runcrate-sandbox: not yet built")
