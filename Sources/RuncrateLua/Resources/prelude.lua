@@ -100,8 +100,6 @@ Secret.__index = function() return nil end
 Secret.__newindex = function() error("runcrate.secret is read-only", 2) end
 Secret.__eq = function(a, b) return secret_values[a] == secret_values[b] end
 
-native.init { secret_mt = Secret, secret_values = secret_values }
-
 function M.secret(value)
   if is_secret(value) then return value end
   local t = type(value)
@@ -214,6 +212,8 @@ end
 json.array_mt = { __name = "runcrate.json.array" }
 --- Marks a table so that it encodes as an array even when empty.
 function json.array(t) return setmetatable(t or {}, json.array_mt) end
+
+native.init { secret_mt = Secret, secret_values = secret_values, json_null = json.null, array_mt = json.array_mt }
 
 --- Encodes `v` as JSON; `opts.indent` (a string or true) pretty-prints. Secrets encode as "***".
 function json.encode(v, opts)
@@ -544,7 +544,7 @@ end
 -- launch: candidates, price ceiling, failover
 
 local LAUNCH_KEYS = { candidates = true, order = true, max_price = true }
-local FAILOVER = { no_capacity = true, launch_refused = true }
+local FAILOVER = { no_capacity = true, launch_refused = true, sold_out = true }
 
 local function sold_out(err)
   if FAILOVER[err.code] then return true end
@@ -554,7 +554,7 @@ local function sold_out(err)
 end
 
 local function outcome_of(err)
-  if err.code == "no_capacity" or err.code == "launch_refused" then return err.code end
+  if FAILOVER[err.code] then return err.code end
   return "sold_out"
 end
 

@@ -1,0 +1,88 @@
+import RuncrateAPI
+
+/// A problem with one field of a Lua spec, named the way the script wrote it (`env.HF_TOKEN`,
+/// `startup_commands.2`). `message` is the whole sentence and names the field.
+struct LuaFieldError: Equatable {
+    var field: String
+    var message: String
+}
+
+/// The errinfo table a native call hands back to the prelude, which turns it into an error object.
+struct ErrorInfo: Error {
+    var code: String
+    var message: String
+    var status: Int? = nil
+    var retryable = false
+    var errors: [LuaFieldError] = []
+    var requestID: String? = nil
+    var serverCode: String? = nil
+    var retryAfter: Double? = nil
+
+    static func validation(_ errors: [LuaFieldError]) -> ErrorInfo {
+        ErrorInfo(code: "validation_error", message: errors.map(\.message).joined(separator: "; "), errors: errors)
+    }
+
+    static func validation(field: String, _ message: String) -> ErrorInfo {
+        validation([LuaFieldError(field: field, message: message)])
+    }
+
+    /// A client error; field paths are renamed with `rename` (wire path → Lua field).
+    init(_ error: RuncrateError, rename: (FieldError) -> String = { $0.field }) {
+        let fields = error.fieldErrors.map { fe -> LuaFieldError in
+            let name = rename(fe)
+            return LuaFieldError(field: name, message: name.isEmpty ? fe.message : "\(name) \(fe.message)")
+        }
+        self.code = error.code.rawValue
+        self.message = fields.isEmpty ? error.message : fields.map(\.message).joined(separator: "; ")
+        self.status = error.status
+        self.retryable = error.isRetryable
+        self.errors = fields
+        self.requestID = error.requestID
+        self.serverCode = error.serverCode
+        self.retryAfter = error.retryAfter
+    }
+
+    init(code: String, message: String, status: Int? = nil, retryable: Bool = false, errors: [LuaFieldError] = [],
+         requestID: String? = nil, serverCode: String? = nil, retryAfter: Double? = nil) {
+        self.code = code
+        self.message = message
+        self.status = status
+        self.retryable = retryable
+        self.errors = errors
+        self.requestID = requestID
+        self.serverCode = serverCode
+        self.retryAfter = retryAfter
+    }
+}
+
+/// The closest known name to a misspelt one, for "did you mean".
+enum Suggestion {
+    static func closest(to key: String, in known: [String]) -> String? {
+        let lower = key.lowercased()
+        var best: (name: String, score: Int)?
+        for name in known {
+            var score = distance(lower, name)
+            if name.hasPrefix(lower) || lower.hasPrefix(name) || name.contains(lower) { score = min(score, 2) }
+            let limit = max(2, name.count / 3)
+            guard score <= limit else { continue }
+            if best == nil || score < best!.score { best = (name, score) }
+        }
+        return best?.name
+    }
+
+    static func distance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        if a.isEmpty { return b.count }
+        if b.isEmpty { return a.count }
+        var previous = Array(0...b.count)
+        var current = previous
+        for i in 1...a.count {
+            current[0] = i
+            for j in 1...b.count {
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            previous = current
+        }
+        return previous[b.count]
+    }
+}

@@ -1,0 +1,81 @@
+import CLua
+import CLuaShim
+import LuaBridge
+
+/// The few raw Lua C API calls this target needs beyond LuaBridge. None of them can raise.
+extension LuaState {
+    func rawequal(_ a: Int32, _ b: Int32) -> Bool { lua_rawequal(self, a, b) != 0 }
+
+    /// A number formatted exactly as Lua's `tostring` does (`0.0001`, `3`, `1e+20`).
+    func numberText(_ index: Int32) -> String {
+        pushvalue(index)
+        defer { pop() }
+        var len = 0
+        guard let p = lua_tolstring(self, -1, &len) else { return "?" }
+        return p.withMemoryRebound(to: UInt8.self, capacity: len) {
+            String(decoding: UnsafeBufferPointer(start: $0, count: len), as: UTF8.self)
+        }
+    }
+
+    /// How a value is named in error messages: `string '8'`, `number 2.5`, `boolean true`, `table`.
+    func shown(_ index: Int32) -> String {
+        switch type(at: index) {
+        case .number:
+            if isinteger(index) { return "integer \(numberText(index))" }
+            return "number \(numberText(index))"
+        case .string:
+            let s = tostring(index) ?? ""
+            let cut = s.count > 40 ? String(s.prefix(40)) + "…" : s
+            return "string '\(cut)'"
+        case .boolean: return "boolean \(toboolean(index))"
+        case .nil, .none: return "nil"
+        case let t: return t.description
+        }
+    }
+
+    /// Stores the value at `index` in the registry without popping anything.
+    func refValue(_ index: Int32) -> Int32 {
+        pushvalue(index)
+        return ref()
+    }
+
+    /// True when `index` holds a table whose metatable is the registry value `metatableRef`.
+    func hasMetatable(_ index: Int32, ref metatableRef: Int32) -> Bool {
+        guard type(at: index) == .table || type(at: index) == .userdata else { return false }
+        let i = absindex(index)
+        guard getmetatable(i) else { return false }
+        pushref(metatableRef)
+        defer { pop(2) }
+        return rawequal(-1, -2)
+    }
+
+    func hasMetatable(_ index: Int32) -> Bool {
+        guard getmetatable(index) else { return false }
+        pop()
+        return true
+    }
+
+    /// Interrupt and deadline bookkeeping shared with the host's hooks.
+    var limits: UnsafeMutablePointer<rcshim_limits> { rcshim_limits_of(self)! }
+
+    /// Makes the host's hook run at the next instruction (used when a deadline passed while Swift slept).
+    func triggerHookSoon() {
+        if let hook = lua_gethook(self) {
+            lua_sethook(self, hook, LUA_MASKCOUNT | LUA_MASKCALL | LUA_MASKRET, 1)
+        }
+    }
+
+    /// Clears a pending Ctrl-C that Swift code consumed, keeping any time limit in place.
+    func consumeInterrupt() {
+        let S = limits
+        S.pointee.interrupted = 0
+        S.pointee.interrupt_raised = 1
+        let deadline = S.pointee.deadline
+        if deadline > 0 {
+            let left = deadline - rcshim_monotonic()
+            rcshim_set_timeout(self, max(left, 0.000_001))
+        } else {
+            rcshim_set_timeout(self, 0)
+        }
+    }
+}

@@ -1,0 +1,125 @@
+import Foundation
+import RuncrateAPI
+
+/// One call a dry run recorded instead of sending.
+struct PlanEntry {
+    var op: String
+    var method: String
+    var path: String
+    var id: String?
+    var name: String?
+    /// The body as it would be sent, secrets shown as `***`.
+    var body: JSONValue?
+    /// Estimated USD/h for creates, from the catalogue.
+    var costPerHour: Double?
+}
+
+/// The dry-run plan and the spend governor's tally for one run.
+final class Planner {
+    private(set) var entries: [PlanEntry] = []
+    private var counter = 0
+    private var otherCounter = 0
+    /// Planned instances by id, so reads and deletes of them work in a dry run.
+    private(set) var plannedInstances: [String: JSONValue] = [:]
+    /// Instances created (or planned) in this run, and their summed USD/h.
+    private(set) var instanceCount = 0
+    private(set) var hourlyCost = 0.0
+
+    func record(_ entry: PlanEntry) { entries.append(entry) }
+
+    func nextInstanceID() -> String {
+        counter += 1
+        return "planned-\(counter)"
+    }
+
+    func nextOtherID(_ kind: String) -> String {
+        otherCounter += 1
+        return "planned-\(kind)-\(otherCounter)"
+    }
+
+    func addPlanned(_ instance: JSONValue, id: String) { plannedInstances[id] = instance }
+
+    func markPlanned(_ id: String, status: String) {
+        guard case .object(var fields)? = plannedInstances[id] else { return }
+        fields["status"] = .string(status)
+        plannedInstances[id] = .object(fields)
+    }
+
+    func countInstance(costPerHour: Double?) {
+        instanceCount += 1
+        hourlyCost += costPerHour ?? 0
+    }
+
+    var isEmpty: Bool { entries.isEmpty }
+
+    /// The plan as JSON: every call in order, the instances it would create and their total $/h.
+    func json(mode: String) -> JSONValue {
+        let calls: [JSONValue] = entries.enumerated().map { i, e in
+            var o: [String: JSONValue] = [
+                "call": .int(i + 1), "op": .string(e.op), "method": .string(e.method), "path": .string(e.path),
+            ]
+            if let id = e.id { o["id"] = .string(id) }
+            if let name = e.name { o["name"] = .string(name) }
+            if let body = e.body { o["body"] = body }
+            if let cost = e.costPerHour { o["cost_per_hour"] = .double(cost) }
+            return .object(o)
+        }
+        let creates = entries.filter { $0.op == "create_instance" }
+        let total = creates.compactMap(\.costPerHour).reduce(0, +)
+        return .object([
+            "mode": .string(mode),
+            "calls": .array(calls),
+            "instances": .int(creates.count),
+            "hourly_cost": .double((total * 100).rounded() / 100),
+        ])
+    }
+
+    /// The plan as a table for people.
+    func table() -> String {
+        var rows: [[String]] = [["#", "call", "target", "details", "USD/h"]]
+        for (i, e) in entries.enumerated() {
+            var details = e.name.map { "'\($0)'" } ?? ""
+            if case .object(let body)? = e.body {
+                let interesting = ["gpu_type", "instance_type_id", "gpu_count", "region", "size_gb",
+                                   "max_runtime_minutes", "idle_shutdown_minutes"]
+                let parts = interesting.compactMap { k -> String? in body[k].map { "\(k)=\(Self.plain($0))" } }
+                details += (details.isEmpty ? "" : " ") + parts.joined(separator: " ")
+                if case .array(let env)? = body["env_vars"], !env.isEmpty {
+                    let pairs = env.compactMap { item -> String? in
+                        guard case .object(let kv) = item, case .string(let k)? = kv["key"] else { return nil }
+                        return "\(k)=\(kv["value"].map(Self.plain) ?? "")"
+                    }
+                    details += " env{\(pairs.joined(separator: ","))}"
+                }
+            }
+            rows.append([String(i + 1), e.op, e.id ?? "", details,
+                         e.costPerHour.map { String(format: "%.2f", $0) } ?? ""])
+        }
+        let widths = (0..<5).map { c in rows.map { $0[c].count }.max() ?? 0 }
+        var lines = ["dry-run plan (nothing was created, changed or deleted):"]
+        for row in rows {
+            let cells = row.enumerated().map { c, text in
+                c == 4 ? String(repeating: " ", count: widths[c] - text.count) + text
+                    : text + String(repeating: " ", count: widths[c] - text.count)
+            }
+            lines.append("  " + cells.joined(separator: "  ").trimmingTrailingSpaces())
+        }
+        let creates = entries.filter { $0.op == "create_instance" }
+        let total = creates.compactMap(\.costPerHour).reduce(0, +)
+        lines.append(String(format: "total: %d instance%@, %.2f USD/h", creates.count, creates.count == 1 ? "" : "s", total))
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    private static func plain(_ v: JSONValue) -> String {
+        if case .string(let s) = v { return s }
+        return v.serialized
+    }
+}
+
+extension String {
+    func trimmingTrailingSpaces() -> String {
+        var s = self
+        while s.last == " " { s.removeLast() }
+        return s
+    }
+}

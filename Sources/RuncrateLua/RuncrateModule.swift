@@ -1,0 +1,287 @@
+import Foundation
+import LuaBridge
+import RuncrateAPI
+
+/// Sends prepared requests and blocks the calling (Lua) thread until the answer. `RuncrateClient`
+/// conforms; tests may pass anything that talks to a sandbox.
+public protocol RuncrateTransport: AnyObject {
+    func send<Response: Sendable>(_ request: PreparedRequest<Response>) throws(RuncrateError) -> Response
+}
+
+/// Exit statuses the runner uses for the module's own failures (others are lua's: 0 and 1).
+public enum RuncrateExitStatus {
+    /// A create would have crossed `--max-instances` or `--max-hourly-cost`.
+    public static let spendCap: Int32 = 3
+    /// The script was stopped by Ctrl-C (128 + SIGINT, as shells report it).
+    public static let interrupted: Int32 = 130
+
+    /// The status for an error that ended a script, when it is one of the module's own: the runner
+    /// passes the reported message (the error object's `__tostring`, as lua.c prints it).
+    public static func forUncaughtError(message: String) -> Int32? {
+        let first = message.split(separator: "\n", maxSplits: 1).first.map(String.init) ?? message
+        if first.range(of: #"runcrate\.[A-Za-z_.]+: spend_cap: "#, options: .regularExpression) != nil { return spendCap }
+        if first.range(of: #"runcrate\.[A-Za-z_.]+: interrupted: "#, options: .regularExpression) != nil { return interrupted }
+        return nil
+    }
+}
+
+/// How one run of the module is set up; the runner fills it from the command line.
+public struct RuncrateConfiguration {
+    /// Where API calls go.
+    public enum Target: String, Sendable { case live, sandbox }
+
+    public var target: Target
+    /// `--dry-run`: reads go through, creates/updates/deletes are validated and recorded, not sent.
+    public var dryRun: Bool
+    /// `--max-instances`: instances one run may create (or plan) in total.
+    public var maxInstances: Int?
+    /// `--max-hourly-cost`: summed USD/h of the instances one run may create (or plan).
+    public var maxHourlyCost: Double?
+    /// `--verbose`: one redacted line per API call on stderr.
+    public var verbose: Bool
+    /// `--json`: the plan is printed as JSON on stdout instead of a table on stderr.
+    public var json: Bool
+    /// `--plan-out FILE`: where a dry run writes its plan as JSON.
+    public var planOutPath: String?
+    /// Asked once, before the first live create, with a question naming the price; `nil` (for
+    /// `--yes`, or when stdin/stderr is not a terminal) creates without asking.
+    public var confirm: ((String) -> Bool)?
+    /// Printed on stderr when the transport is first made in sandbox mode.
+    public var sandboxNotice: String?
+    public var stderrIsTerminal: Bool
+    public var writeStderr: (String) -> Void
+    public var writeStdout: (String) -> Void
+    /// Makes the transport (and, for the sandbox, starts it). Called once, at the first call that
+    /// needs the API; never for a script that does not use it.
+    public var makeTransport: () throws -> RuncrateTransport
+
+    public init(
+        target: Target, dryRun: Bool = false, maxInstances: Int? = nil, maxHourlyCost: Double? = nil,
+        verbose: Bool = false, json: Bool = false, planOutPath: String? = nil,
+        confirm: ((String) -> Bool)? = nil, sandboxNotice: String? = nil, stderrIsTerminal: Bool = false,
+        writeStderr: @escaping (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) },
+        writeStdout: @escaping (String) -> Void = { FileHandle.standardOutput.write(Data($0.utf8)) },
+        makeTransport: @escaping () throws -> RuncrateTransport
+    ) {
+        self.target = target
+        self.dryRun = dryRun
+        self.maxInstances = maxInstances
+        self.maxHourlyCost = maxHourlyCost
+        self.verbose = verbose
+        self.json = json
+        self.planOutPath = planOutPath
+        self.confirm = confirm
+        self.sandboxNotice = sandboxNotice
+        self.stderrIsTerminal = stderrIsTerminal
+        self.writeStderr = writeStderr
+        self.writeStdout = writeStdout
+        self.makeTransport = makeTransport
+    }
+
+    /// `"live"`, `"sandbox"` or `"dry-run"`, as `runcrate.mode` reports it.
+    public var modeName: String { dryRun ? "dry-run" : target.rawValue }
+}
+
+/// The `runcrate` Lua module for one Lua state: install it, run the script, then `finish()`.
+public final class RuncrateModule {
+    public static let version = "0.1.0"
+
+    public let configuration: RuncrateConfiguration
+    let secrets = SecretStore()
+    let planner = Planner()
+    var refs = PreludeRefs()
+    private var transport: RuncrateTransport?
+    private var transportError: RuncrateError?
+    private var catalogue: [InstanceType]?
+    private var confirmed = false
+    private var warnedNoSSHKey = false
+    private var moduleRef: Int32 = 0
+
+    public init(configuration: RuncrateConfiguration) {
+        self.configuration = configuration
+    }
+
+    /// Whether the transport was made (so the sandbox started and the notice printed).
+    public var transportStarted: Bool { transport != nil }
+
+    // MARK: Installing
+
+    /// Loads the prelude, sets the global `runcrate` and `package.loaded.runcrate` (so `require`
+    /// finds it), and `package.preload.runcrate`. Nothing touches the network here. Stack: unchanged.
+    public func install(into L: LuaState, globalHelp: Bool = false) throws(LuaError) {
+        let top = L.gettop()
+        defer { L.settop(top) }
+        try L.load(Prelude.source, name: "=runcrate")
+        pushNative(L)
+        try L.pcall(nargs: 1, nresults: 1)
+        moduleRef = L.refValue(-1)
+        L.pushvalue(-1)
+        L.setglobal(raw: "runcrate")
+        if L.getglobal(raw: "package") == .table {
+            if L.rawget(-1, field: "loaded") == .table {
+                L.pushvalue(-3)
+                L.rawset(-2, field: "runcrate")
+            }
+            L.pop()
+            if L.rawget(-1, field: "preload") == .table {
+                let ref = moduleRef
+                L.push(function: { L in
+                    L.pushref(ref)
+                    return 1
+                }, name: "runcrate loader")
+                L.rawset(-2, field: "runcrate")
+            }
+            L.pop()
+        }
+        L.pop()
+        if globalHelp, L.getglobal(raw: "help") == .nil {
+            L.pop()
+            L.rawget(-1, field: "help")
+            L.setglobal(raw: "help")
+        }
+    }
+
+    private func pushNative(_ L: LuaState) {
+        L.newtable()
+        L.push(configuration.modeName)
+        L.rawset(-2, field: "mode")
+        L.push(Self.version)
+        L.rawset(-2, field: "version")
+        L.push(configuration.stderrIsTerminal)
+        L.rawset(-2, field: "stderr_tty")
+        L.push(function: { [unowned self] L in self.nativeInit(L) }, name: "init")
+        L.rawset(-2, field: "init")
+        L.push(function: { [unowned self] L in self.nativeCall(L) }, name: "call")
+        L.rawset(-2, field: "call")
+        L.push(function: { [unowned self] L in self.nativeSleep(L) }, name: "sleep")
+        L.rawset(-2, field: "sleep")
+        L.push(function: { L in
+            L.push(Self.monotonic())
+            return 1
+        }, name: "clock")
+        L.rawset(-2, field: "clock")
+        L.push(function: { [unowned self] L in
+            if let s = L.tostring(1) { self.configuration.writeStderr(self.secrets.redact(s)) }
+            return 0
+        }, name: "stderr")
+        L.rawset(-2, field: "stderr")
+    }
+
+    private func nativeInit(_ L: LuaState) -> Int32 {
+        guard L.type(at: 1) == .table else { return 0 }
+        func grab(_ key: String) -> Int32 {
+            L.rawget(1, field: key)
+            return L.ref()
+        }
+        refs.secretMetatable = grab("secret_mt")
+        refs.secretValues = grab("secret_values")
+        refs.jsonNull = grab("json_null")
+        refs.arrayMetatable = grab("array_mt")
+        return 0
+    }
+
+    static func monotonic() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+
+    // MARK: Finishing
+
+    /// The dry-run plan as JSON text (nil outside dry-run mode).
+    public var planJSON: String? {
+        configuration.dryRun ? planner.json(mode: configuration.modeName).serialized : nil
+    }
+
+    /// Call once when the script has ended (also after an error). In dry-run mode: prints the plan —
+    /// a table on stderr, or JSON on stdout with `json` unless `printJSON` is false because the
+    /// runner prints the script's result instead — and writes `planOutPath`.
+    public func finish(printJSON: Bool = true) throws {
+        guard configuration.dryRun else { return }
+        let json = planner.json(mode: configuration.modeName)
+        if configuration.json {
+            if printJSON { configuration.writeStdout(secrets.redact(json.serialized) + "\n") }
+        } else {
+            configuration.writeStderr(secrets.redact(planner.table()))
+        }
+        if let path = configuration.planOutPath {
+            try Data((secrets.redact(json.serialized) + "\n").utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+        }
+    }
+
+    /// Encodes the value at `index` with `runcrate.json.encode` (secrets as `***`); nil if it cannot
+    /// be encoded. For the runner's `--json`.
+    public func jsonText(of index: Int32, in L: LuaState) -> String? {
+        let i = L.absindex(index)
+        let top = L.gettop()
+        defer { L.settop(top) }
+        L.pushref(moduleRef)
+        guard L.rawget(-1, field: "json") == .table, L.rawget(-1, field: "encode") == .function else { return nil }
+        L.pushvalue(i)
+        guard (try? L.pcall(nargs: 1, nresults: 1, traceback: false)) != nil else { return nil }
+        return L.tostring(-1)
+    }
+
+    // MARK: The transport, made lazily
+
+    func client() throws(ErrorInfo) -> RuncrateTransport {
+        if let transport { return transport }
+        if let transportError { throw ErrorInfo(transportError) }
+        do {
+            let made = try configuration.makeTransport()
+            transport = made
+            if configuration.target == .sandbox, let notice = configuration.sandboxNotice {
+                configuration.writeStderr(notice.hasSuffix("\n") ? notice : notice + "\n")
+            }
+            return made
+        } catch let error as RuncrateError {
+            transportError = error
+            throw ErrorInfo(error)
+        } catch {
+            let e = RuncrateError.configuration("could not start the API client: \(error)")
+            transportError = e
+            throw ErrorInfo(e)
+        }
+    }
+
+    /// Sends one prepared request, logging it with `--verbose`.
+    func send<R: Sendable>(_ request: PreparedRequest<R>) throws(ErrorInfo) -> R {
+        let transport = try client()
+        let start = Self.monotonic()
+        if configuration.verbose {
+            var line = "runcrate: \(request.method) /api/v1\(request.path)"
+            if !request.query.isEmpty {
+                line += "?" + request.query.map { "\($0.name)=\($0.value)" }.joined(separator: "&")
+            }
+            if let body = request.redactedBody { line += " " + body.serialized }
+            configuration.writeStderr(secrets.redact(line) + "\n")
+        }
+        do {
+            let result = try transport.send(request)
+            if configuration.verbose {
+                configuration.writeStderr(String(format: "runcrate:   ok in %.0f ms\n", (Self.monotonic() - start) * 1000))
+            }
+            return result
+        } catch {
+            if configuration.verbose {
+                configuration.writeStderr(secrets.redact(String(
+                    format: "runcrate:   %@ in %.0f ms\n", error.description, (Self.monotonic() - start) * 1000)))
+            }
+            var info = ErrorInfo(error)
+            info.message = secrets.redact(info.message)
+            throw info
+        }
+    }
+
+    /// The whole catalogue, fetched once per run (a read: sent in every mode).
+    func fullCatalogue() throws(ErrorInfo) -> [InstanceType] {
+        if let catalogue { return catalogue }
+        let types = try send(try prepare { () throws(RuncrateError) in try Endpoint.instanceTypes() })
+        catalogue = types
+        return types
+    }
+
+    func prepare<R>(_ body: () throws(RuncrateError) -> PreparedRequest<R>) throws(ErrorInfo) -> PreparedRequest<R> {
+        do { return try body() } catch { throw ErrorInfo(error) }
+    }
+}
