@@ -9,6 +9,7 @@
 
 static const int CLUA_REGISTRYINDEX = LUA_REGISTRYINDEX;
 static const int CLUA_MULTRET = LUA_MULTRET;
+static const int CLUA_ERRFILE = LUA_ERRFILE;
 static const lua_Integer CLUA_RIDX_GLOBALS = LUA_RIDX_GLOBALS;
 
 static inline int clua_upvalueindex(int i) { return lua_upvalueindex(i); }

@@ -1,4 +1,65 @@
 #ifndef CLUASHIM_H
 #define CLUASHIM_H
-#include "../../CLua/shim.h"
+
+#include <stddef.h>
+#include <lua.h>
+
+/*
+ * The only C code that raises Lua errors. Swift functions are called through
+ * rcshim_trampoline, which raises the error they report only after every
+ * Swift frame has returned.
+ */
+
+/* Returned by the Swift dispatcher: the error value is on top of the stack; string errors get `file:line:`. */
+#define RCSHIM_RAISE (-1)
+/* As RCSHIM_RAISE, but the error value is raised as it is (a rethrown error already has its position). */
+#define RCSHIM_RAISE_RAW (-2)
+
+/* Called by the trampoline with the state; returns the number of results or RCSHIM_RAISE. */
+typedef int (*rcshim_dispatcher)(lua_State *L);
+
+/* Per-state limits and bookkeeping, the allocator's userdata. */
+typedef struct rcshim_limits {
+    size_t limit;            /* bytes; 0 = unlimited */
+    size_t used;             /* bytes currently allocated by Lua */
+    size_t peak;
+    int swift_depth;         /* > 0 while Swift frames are on the C stack: allocations are not refused */
+    int over_limit;          /* an allocation went over the limit while Swift code ran */
+    double deadline;         /* monotonic seconds; 0 = none */
+    int timed_out;           /* set once the deadline passed and the script was stopped */
+    volatile int interrupted;/* set by SIGINT (or rcshim_interrupt), raised at the next hook */
+    int interrupt_raised;    /* the last error was an interrupt */
+} rcshim_limits;
+
+/* A new state with the counting allocator; limit 0 = unlimited. NULL when out of memory. */
+lua_State *rcshim_newstate(size_t limit_bytes);
+void rcshim_close(lua_State *L);
+rcshim_limits *rcshim_limits_of(lua_State *L);
+void rcshim_set_memory_limit(lua_State *L, size_t limit_bytes);
+
+/* Sets the Swift dispatcher used by every trampoline (once per process). */
+void rcshim_set_dispatcher(rcshim_dispatcher d);
+/* Pushes a C closure calling the dispatcher; the value on top of the stack becomes its upvalue 1. */
+void rcshim_push_trampoline(lua_State *L);
+/* Pops and returns the index of upvalue 1 for the running trampoline call. */
+int rcshim_upvalue_index(void);
+
+/* Protected call with rcshim_msghandler; limits are enforced while Lua runs. */
+int rcshim_pcall(lua_State *L, int nargs, int nresults, int with_traceback);
+/* Protected load of a buffer (mode "bt"). */
+int rcshim_load(lua_State *L, const char *buff, size_t size, const char *name, const char *mode);
+/* luaL_loadfilex (NULL = stdin; skips a first line starting with '#' and a BOM), protected. */
+int rcshim_loadfile(lua_State *L, const char *filename, const char *mode);
+/* lua.c's message handler: adds a traceback; uses __tostring for non-string errors. */
+int rcshim_msghandler(lua_State *L);
+
+/* Deadline (monotonic seconds from now); 0 clears it. Installs the count hook. */
+void rcshim_set_timeout(lua_State *L, double seconds);
+double rcshim_monotonic(void);
+/* Asks the running code to stop at the next hook, with "interrupted!". Async-signal-safe. */
+void rcshim_interrupt(lua_State *L);
+/* SIGINT handling as lua.c does it: while code runs, Ctrl-C interrupts it. */
+void rcshim_sigint_arm(lua_State *L);
+void rcshim_sigint_disarm(void);
+
 #endif
