@@ -54,7 +54,7 @@ let package = Package(
         ),
         .target(
             name: "RuncrateLua",
-            dependencies: ["LuaBridge", "RuncrateAPI"],
+            dependencies: ["LuaBridge", "CLua", "CLuaShim", "RuncrateAPI"],
             resources: [.copy("Resources")]
         ),
         .executableTarget(

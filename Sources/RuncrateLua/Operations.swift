@@ -176,7 +176,7 @@ extension RuncrateModule {
             }
             confirmed = true
         }
-        let inst = try send(request)
+        let inst = try sendCreate(spec.prepared)
         planner.countInstance(costPerHour: inst.costPerHour ?? price)
         pushJSON(inst.raw, L)
     }

@@ -6,6 +6,8 @@ import RuncrateAPI
 /// conforms; tests may pass anything that talks to a sandbox.
 public protocol RuncrateTransport: AnyObject {
     func send<Response: Sendable>(_ request: PreparedRequest<Response>) throws(RuncrateError) -> Response
+    /// Creates with the client's duplicate-launch protection (reconciliation after ambiguous failures).
+    func createInstance(_ prepared: PreparedCreateInstance) throws(RuncrateError) -> Instance
 }
 
 /// Exit statuses the runner uses for the module's own failures (others are lua's: 0 and 1).
@@ -25,68 +27,11 @@ public enum RuncrateExitStatus {
     }
 }
 
-/// How one run of the module is set up; the runner fills it from the command line.
-public struct RuncrateConfiguration {
-    /// Where API calls go.
-    public enum Target: String, Sendable { case live, sandbox }
-
-    public var target: Target
-    /// `--dry-run`: reads go through, creates/updates/deletes are validated and recorded, not sent.
-    public var dryRun: Bool
-    /// `--max-instances`: instances one run may create (or plan) in total.
-    public var maxInstances: Int?
-    /// `--max-hourly-cost`: summed USD/h of the instances one run may create (or plan).
-    public var maxHourlyCost: Double?
-    /// `--verbose`: one redacted line per API call on stderr.
-    public var verbose: Bool
-    /// `--json`: the plan is printed as JSON on stdout instead of a table on stderr.
-    public var json: Bool
-    /// `--plan-out FILE`: where a dry run writes its plan as JSON.
-    public var planOutPath: String?
-    /// Asked once, before the first live create, with a question naming the price; `nil` (for
-    /// `--yes`, or when stdin/stderr is not a terminal) creates without asking.
-    public var confirm: ((String) -> Bool)?
-    /// Printed on stderr when the transport is first made in sandbox mode.
-    public var sandboxNotice: String?
-    public var stderrIsTerminal: Bool
-    public var writeStderr: (String) -> Void
-    public var writeStdout: (String) -> Void
-    /// Makes the transport (and, for the sandbox, starts it). Called once, at the first call that
-    /// needs the API; never for a script that does not use it.
-    public var makeTransport: () throws -> RuncrateTransport
-
-    public init(
-        target: Target, dryRun: Bool = false, maxInstances: Int? = nil, maxHourlyCost: Double? = nil,
-        verbose: Bool = false, json: Bool = false, planOutPath: String? = nil,
-        confirm: ((String) -> Bool)? = nil, sandboxNotice: String? = nil, stderrIsTerminal: Bool = false,
-        writeStderr: @escaping (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) },
-        writeStdout: @escaping (String) -> Void = { FileHandle.standardOutput.write(Data($0.utf8)) },
-        makeTransport: @escaping () throws -> RuncrateTransport
-    ) {
-        self.target = target
-        self.dryRun = dryRun
-        self.maxInstances = maxInstances
-        self.maxHourlyCost = maxHourlyCost
-        self.verbose = verbose
-        self.json = json
-        self.planOutPath = planOutPath
-        self.confirm = confirm
-        self.sandboxNotice = sandboxNotice
-        self.stderrIsTerminal = stderrIsTerminal
-        self.writeStderr = writeStderr
-        self.writeStdout = writeStdout
-        self.makeTransport = makeTransport
-    }
-
-    /// `"live"`, `"sandbox"` or `"dry-run"`, as `runcrate.mode` reports it.
-    public var modeName: String { dryRun ? "dry-run" : target.rawValue }
-}
-
 /// The `runcrate` Lua module for one Lua state: install it, run the script, then `finish()`.
 public final class RuncrateModule {
     public static let version = "0.1.0"
 
-    public let configuration: RuncrateConfiguration
+    public let configuration: Configuration
     let secrets = SecretStore()
     let planner = Planner()
     var refs = PreludeRefs()
@@ -97,7 +42,7 @@ public final class RuncrateModule {
     private var warnedNoSSHKey = false
     private var moduleRef: Int32 = 0
 
-    public init(configuration: RuncrateConfiguration) {
+    public init(configuration: Configuration) {
         self.configuration = configuration
     }
 
@@ -247,6 +192,18 @@ public final class RuncrateModule {
     /// Sends one prepared request, logging it with `--verbose`.
     func send<R: Sendable>(_ request: PreparedRequest<R>) throws(ErrorInfo) -> R {
         let transport = try client()
+        return try logged(request) { () throws(RuncrateError) in try transport.send(request) }
+    }
+
+    /// Sends a create through the client's duplicate-safe path.
+    func sendCreate(_ prepared: PreparedCreateInstance) throws(ErrorInfo) -> Instance {
+        let transport = try client()
+        return try logged(Endpoint.createInstance(prepared)) { () throws(RuncrateError) in
+            try transport.createInstance(prepared)
+        }
+    }
+
+    private func logged<R, T>(_ request: PreparedRequest<R>, _ body: () throws(RuncrateError) -> T) throws(ErrorInfo) -> T {
         let start = Self.monotonic()
         if configuration.verbose {
             var line = "runcrate: \(request.method) /api/v1\(request.path)"
@@ -257,7 +214,7 @@ public final class RuncrateModule {
             configuration.writeStderr(secrets.redact(line) + "\n")
         }
         do {
-            let result = try transport.send(request)
+            let result = try body()
             if configuration.verbose {
                 configuration.writeStderr(String(format: "runcrate:   ok in %.0f ms\n", (Self.monotonic() - start) * 1000))
             }
@@ -284,4 +241,63 @@ public final class RuncrateModule {
     func prepare<R>(_ body: () throws(RuncrateError) -> PreparedRequest<R>) throws(ErrorInfo) -> PreparedRequest<R> {
         do { return try body() } catch { throw ErrorInfo(error) }
     }
+}
+
+extension RuncrateModule {
+/// How one run of the module is set up; the runner fills it from the command line.
+public struct Configuration {
+    /// Where API calls go.
+    public enum Target: String, Sendable { case live, sandbox }
+
+    public var target: Target
+    /// `--dry-run`: reads go through, creates/updates/deletes are validated and recorded, not sent.
+    public var dryRun: Bool
+    /// `--max-instances`: instances one run may create (or plan) in total.
+    public var maxInstances: Int?
+    /// `--max-hourly-cost`: summed USD/h of the instances one run may create (or plan).
+    public var maxHourlyCost: Double?
+    /// `--verbose`: one redacted line per API call on stderr.
+    public var verbose: Bool
+    /// `--json`: the plan is printed as JSON on stdout instead of a table on stderr.
+    public var json: Bool
+    /// `--plan-out FILE`: where a dry run writes its plan as JSON.
+    public var planOutPath: String?
+    /// Asked once, before the first live create, with a question naming the price; `nil` (for
+    /// `--yes`, or when stdin/stderr is not a terminal) creates without asking.
+    public var confirm: ((String) -> Bool)?
+    /// Printed on stderr when the transport is first made in sandbox mode.
+    public var sandboxNotice: String?
+    public var stderrIsTerminal: Bool
+    public var writeStderr: (String) -> Void
+    public var writeStdout: (String) -> Void
+    /// Makes the transport (and, for the sandbox, starts it). Called once, at the first call that
+    /// needs the API; never for a script that does not use it.
+    public var makeTransport: () throws -> RuncrateTransport
+
+    public init(
+        target: Target, dryRun: Bool = false, maxInstances: Int? = nil, maxHourlyCost: Double? = nil,
+        verbose: Bool = false, json: Bool = false, planOutPath: String? = nil,
+        confirm: ((String) -> Bool)? = nil, sandboxNotice: String? = nil, stderrIsTerminal: Bool = false,
+        writeStderr: @escaping (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) },
+        writeStdout: @escaping (String) -> Void = { FileHandle.standardOutput.write(Data($0.utf8)) },
+        makeTransport: @escaping () throws -> RuncrateTransport
+    ) {
+        self.target = target
+        self.dryRun = dryRun
+        self.maxInstances = maxInstances
+        self.maxHourlyCost = maxHourlyCost
+        self.verbose = verbose
+        self.json = json
+        self.planOutPath = planOutPath
+        self.confirm = confirm
+        self.sandboxNotice = sandboxNotice
+        self.stderrIsTerminal = stderrIsTerminal
+        self.writeStderr = writeStderr
+        self.writeStdout = writeStdout
+        self.makeTransport = makeTransport
+    }
+
+    /// `"live"`, `"sandbox"` or `"dry-run"`, as `runcrate.mode` reports it.
+    public var modeName: String { dryRun ? "dry-run" : target.rawValue }
+}
 }

@@ -1,0 +1,34 @@
+import Foundation
+import RuncrateAPI
+
+/// The `RuncrateClient` used from the Lua thread: every call blocks that thread (never a Swift task).
+public final class BlockingClientTransport: RuncrateTransport {
+    public let client: RuncrateClient
+    private let isCancelled: (@Sendable () -> Bool)?
+
+    /// `isCancelled` is polled while a call is in flight (e.g. a Ctrl-C flag); true cancels it.
+    public init(client: RuncrateClient, isCancelled: (@Sendable () -> Bool)? = nil) {
+        self.client = client
+        self.isCancelled = isCancelled
+    }
+
+    public func send<Response: Sendable>(_ request: PreparedRequest<Response>) throws(RuncrateError) -> Response {
+        try Self.mapped { [client, isCancelled] in
+            try client.runBlocking(isCancelled: isCancelled) { try await $0.send(request) }
+        }
+    }
+
+    public func createInstance(_ prepared: PreparedCreateInstance) throws(RuncrateError) -> Instance {
+        try Self.mapped { [client, isCancelled] in
+            try client.runBlocking(isCancelled: isCancelled) { try await $0.createInstance(prepared) }
+        }
+    }
+
+    private static func mapped<T>(_ body: () throws -> T) throws(RuncrateError) -> T {
+        do { return try body() } catch let error as RuncrateError { throw error } catch {
+            throw RuncrateError(code: .networkError, message: "\(error)")
+        }
+    }
+
+    deinit { try? client.shutdownBlocking() }
+}
