@@ -8,7 +8,7 @@ import RuncrateAPI
 extension RuncrateModule {
     func nativeCall(_ L: LuaState) -> Int32 {
         let top = L.gettop()
-        do {
+        do throws(ErrorInfo) {
             guard let op = L.tostring(1) else {
                 throw ErrorInfo(code: "validation_error", message: "unknown runcrate operation")
             }
@@ -86,7 +86,7 @@ extension RuncrateModule {
             pushJSON(try send(try prepare { () throws(RuncrateError) in try Endpoint.volume(id: id) }).raw, L)
         case "create_volume":
             let o = try options(L, 2, op, known: ["name", "size_gb", "region"], required: true) { r, k in
-                k == "size_gb" ? r.integer(k) : r.string(k)
+                k == "size_gb" ? r.integer(k) as Any? : r.string(k) as Any?
             }
             let req = CreateVolumeRequest(name: o["name"] as? String, sizeGB: o["size_gb"] as? Int, region: o["region"] as? String)
             let request = try prepare { () throws(RuncrateError) in try Endpoint.createVolume(req) }
@@ -112,7 +112,7 @@ extension RuncrateModule {
             pushJSON(.array(try send(Endpoint.volumeRegions()).map(\.raw)), L)
         case "templates":
             let o = try options(L, 2, op, known: ["search", "category", "page", "page_size"]) { r, k in
-                k.hasPrefix("page") ? r.integer(k) : r.string(k)
+                k.hasPrefix("page") ? r.integer(k) as Any? : r.string(k) as Any?
             }
             let req = ListTemplatesRequest(page: o["page"] as? Int, pageSize: o["page_size"] as? Int,
                                            search: o["search"] as? String, category: o["category"] as? String)
@@ -215,9 +215,9 @@ extension RuncrateModule {
     private func instanceTypes(_ L: LuaState) throws(ErrorInfo) {
         let o = try options(L, 2, "instance_types", known: ["gpu_type", "region", "gpu_count", "max_price"]) { r, k in
             switch k {
-            case "gpu_count": return r.integer(k)
-            case "max_price": return r.number(k)
-            default: return r.string(k)
+            case "gpu_count": return r.integer(k) as Any?
+            case "max_price": return r.number(k) as Any?
+            default: return r.string(k) as Any?
             }
         }
         let filter = ListInstanceTypesRequest(gpuType: o["gpu_type"] as? String, region: o["region"] as? String,

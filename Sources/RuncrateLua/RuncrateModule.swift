@@ -38,8 +38,8 @@ public final class RuncrateModule {
     private var transport: RuncrateTransport?
     private var transportError: RuncrateError?
     private var catalogue: [InstanceType]?
-    private var confirmed = false
-    private var warnedNoSSHKey = false
+    var confirmed = false
+    var warnedNoSSHKey = false
     private var moduleRef: Int32 = 0
 
     public init(configuration: Configuration) {

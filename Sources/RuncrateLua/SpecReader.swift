@@ -1,3 +1,4 @@
+import CLua
 import LuaBridge
 import RuncrateAPI
 
