@@ -74,7 +74,13 @@ let package = Package(
         .testTarget(name: "LuaBridgeTests", dependencies: ["LuaBridge", "CLua"]),
         .testTarget(name: "RuncrateAPITests", dependencies: ["RuncrateAPI", "RuncrateSandbox"]),
         .testTarget(name: "RuncrateSandboxTests", dependencies: ["RuncrateSandbox"]),
-        .testTarget(name: "RuncrateLuaTests", dependencies: ["RuncrateLua", "LuaBridge", "RuncrateAPI", "RuncrateSandbox"]),
+        .testTarget(
+            name: "RuncrateLuaTests",
+            dependencies: [
+                "RuncrateLua", "LuaBridge", "CLuaShim", "RuncrateAPI", "RuncrateSandbox",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
         .testTarget(name: "CLITests", dependencies: []),
     ]
 )

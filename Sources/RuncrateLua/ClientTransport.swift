@@ -5,11 +5,14 @@ import RuncrateAPI
 public final class BlockingClientTransport: RuncrateTransport {
     public let client: RuncrateClient
     private let isCancelled: (@Sendable () -> Bool)?
+    /// Whatever must live as long as the client (the in-process sandbox server).
+    public let keepAlive: AnyObject?
 
     /// `isCancelled` is polled while a call is in flight (e.g. a Ctrl-C flag); true cancels it.
-    public init(client: RuncrateClient, isCancelled: (@Sendable () -> Bool)? = nil) {
+    public init(client: RuncrateClient, isCancelled: (@Sendable () -> Bool)? = nil, keepAlive: AnyObject? = nil) {
         self.client = client
         self.isCancelled = isCancelled
+        self.keepAlive = keepAlive
     }
 
     public func send<Response: Sendable>(_ request: PreparedRequest<Response>) throws(RuncrateError) -> Response {

@@ -1,0 +1,178 @@
+import Foundation
+import LuaBridge
+import Testing
+@testable import RuncrateLua
+
+@Suite struct BindingTests {
+    @Test func installingStartsNothingAndPlainLuaRuns() throws {
+        let h = try Harness()
+        let r = try h.run("return 1 + 1, runcrate.mode, require('runcrate') == runcrate, type(runcrate.version)")
+        #expect(r == [.integer(2), .string("sandbox"), .boolean(true), .string("string")])
+        #expect(!h.module.transportStarted)
+        #expect(h.stderr == "")
+        #expect(h.sandbox.requestLog().isEmpty)
+    }
+
+    @Test func firstAPICallPrintsTheSandboxNoticeOnce() throws {
+        let h = try Harness()
+        try h.run("runcrate.balance(); runcrate.instances()")
+        #expect(h.module.transportStarted)
+        #expect(h.stderr == "runcrate: sandbox mode: an in-process simulator, nothing is billed\n")
+    }
+
+    @Test func createInstanceReturnsEveryFieldTheServerSent() throws {
+        let h = try Harness()
+        let r = try h.run("""
+            local i = runcrate.create_instance{ name = "b-1", gpu_type = "rtx-4090", gpu_count = 1,
+              env = { B = "2", A = 1 }, startup_commands = { "nvidia-smi" }, ssh_key_id = nil }
+            return i
+            """)
+        let inst = r[0]
+        #expect(inst["name"] == .string("b-1"))
+        #expect(inst["gpu_type"] == .string("rtx-4090"))
+        #expect(inst["cost_per_hour"] == .number(0.41))
+        #expect(inst["id"].stringValue?.isEmpty == false)
+        #expect(inst["status"] != .nil)
+        let body = h.mutatingRequests().first?.body ?? ""
+        #expect(body.contains(#""env_vars":[{"key":"A","value":"1"},{"key":"B","value":"2"}]"#))
+    }
+
+    @Test func listGetStatusUpdateDelete() throws {
+        let h = try Harness()
+        let r = try h.run("""
+            local a = runcrate.create_instance{ name = "lg-a", gpu_type = "rtx-4090", ssh_key_id = "k" }
+            local b = runcrate.create_instance{ name = "lg-b", instance_type_id = "jolly-curie-rtxx1-f0b9" }
+            local all = runcrate.instances()
+            local some = runcrate.instances{ search = "lg-b" }
+            local got = runcrate.instance(a.id)
+            local st = runcrate.wait_for(a, { timeout = 10, interval = 0.1 })
+            local up = runcrate.update_instance(a.id, { max_runtime_minutes = 60 })
+            local del = runcrate.delete_instance(b)
+            local after = runcrate.instance_status(b.id)
+            return #all, #some, some[1].name, got.id == a.id, st.status, up.max_runtime_minutes, del, after.status, a.status
+            """)
+        #expect(r == [.integer(2), .integer(1), .string("lg-b"), .boolean(true), .string("running"),
+                      .integer(60), .boolean(true), .string("terminated"), .string("running")])
+    }
+
+    @Test func instanceTypesAreSortedAndFilteredByMaxPrice() throws {
+        let h = try Harness()
+        let r = try h.run("""
+            local t = runcrate.instance_types{ gpu_count = 1, max_price = 1.0 }
+            local sorted = true
+            for i = 2, #t do if t[i].hourly_rate < t[i-1].hourly_rate then sorted = false end end
+            local over = false
+            for _, x in ipairs(t) do if x.hourly_rate > 1.0 or x.gpu_count ~= 1 then over = true end end
+            return #t > 0, sorted, over, t[1].id
+            """)
+        #expect(r == [.boolean(true), .boolean(true), .boolean(false), .string("nimble-tharp-rtxx1-e526")])
+    }
+
+    @Test func sshKeysVolumesTemplatesEnvironmentsBalance() throws {
+        let h = try Harness()
+        let r = try h.run("""
+            local k = runcrate.create_ssh_key{ name = "me", public_key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGx me@host" }
+            local keys = runcrate.ssh_keys()
+            local dk = runcrate.delete_ssh_key(k.id)
+            local regions = runcrate.volume_regions()
+            local v = runcrate.create_volume{ name = "data", size_gb = 10, region = regions[1].id }
+            local rv = runcrate.resize_volume(v.id, 20)
+            local vols = runcrate.volumes()
+            local one = runcrate.volume(v.id)
+            runcrate.delete_volume(v.id)
+            local tpl = runcrate.templates{ page_size = 5 }
+            local env = runcrate.create_environment{ name = "staging" }
+            local envs = runcrate.environments()
+            local bal = runcrate.balance()
+            return #keys, dk, #vols, one.id == v.id, #tpl > 0, env.name, #envs, type(bal.creditsBalance)
+            """)
+        #expect(r == [.integer(1), .boolean(true), .integer(1), .boolean(true), .boolean(true), .string("staging"),
+                      .integer(2), .string("number")])
+    }
+
+    @Test func apiErrorsAreErrorObjectsWithCodeStatusAndPosition() throws {
+        let h = try Harness()
+        let r = try h.run("""
+            local ok, e = pcall(runcrate.instance, "nope")
+            return ok, e.code, e.status, e.retryable, tostring(e), runcrate.is_error(e)
+            """, name: "@probe.lua")
+        #expect(r[0] == .boolean(false))
+        #expect(r[1] == .string("not_found"))
+        #expect(r[2] == .integer(404))
+        #expect(r[3] == .boolean(false))
+        #expect(r[4].stringValue?.hasPrefix("probe.lua:1: runcrate.instance: not_found: ") == true)
+        #expect(r[5] == .boolean(true))
+    }
+
+    @Test func uncaughtErrorObjectReportsScriptLine() throws {
+        let h = try Harness()
+        let message = h.failure("local x = 1\nruncrate.create_instance{ name = 'x', gpu_type = 'h100-sxm', gpu_count = 0 }\n",
+                                name: "@script.lua")
+        #expect(message == "script.lua:2: runcrate.create_instance: validation_error: gpu_count must be an integer >= 1 (got 0)")
+        #expect(h.sandbox.requestLog().isEmpty)
+    }
+
+    @Test func waitForTimesOutAndReportsFinalStatuses() throws {
+        let h = try Harness(readyAfter: 30)
+        let r = try h.run("""
+            local i = runcrate.create_instance{ name = "slow", gpu_type = "rtx-4090" }
+            local ok, e = pcall(runcrate.wait_for, i.id, { timeout = 0.3, interval = 0.1 })
+            runcrate.delete_instance(i)
+            local ok2, e2 = pcall(runcrate.wait_for, i, { timeout = 5, interval = 0.1 })
+            return e.code, e2.code, e2.message
+            """)
+        #expect(r[0] == .string("timeout"))
+        #expect(r[1] == .string("unexpected_status"))
+        #expect(r[2].stringValue?.contains("reached final status 'terminated' while waiting for 'running'") == true)
+    }
+
+    @Test func sleepIsInterruptedByCtrlC() throws {
+        let h = try Harness()
+        let L = h.lua.L
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.2) { rcshimInterrupt(L) }
+        let start = Date()
+        let r = try h.run("local ok, e = pcall(runcrate.sleep, 5) return ok, e.code")
+        #expect(r == [.boolean(false), .string("interrupted")])
+        #expect(Date().timeIntervalSince(start) < 2)
+        #expect(try h.run("local n = 0 for i = 1, 100000 do n = n + i end return n") == [.integer(5_000_050_000)])
+    }
+
+    @Test func preludeSourceMatchesTheResourceFile() throws {
+        let url = try #require(Bundle.module.url(forResource: "prelude", withExtension: "lua", subdirectory: "Resources")
+            ?? Bundle.module.url(forResource: "prelude", withExtension: "lua"))
+        let text = try String(contentsOf: url, encoding: .utf8)
+        #expect(Prelude.source + "\n" == text || Prelude.source == text)
+    }
+
+    @Test func helpPrintsTheContract() throws {
+        let h = try Harness()
+        try h.run("help(runcrate.launch); runcrate.help()")
+        #expect(h.stdout.hasPrefix("runcrate.launch{name=, candidates={...}"))
+        #expect(h.stdout.contains("create_instance(spec) -> instance"))
+    }
+
+    @Test func jsonRoundTripsAndEncodesSecretsAsStars() throws {
+        let h = try Harness()
+        let r = try h.run("""
+            local s = runcrate.json.encode({ b = {1, 2.5, "x"}, a = true, t = runcrate.secret("hunter22") })
+            local d = runcrate.json.decode('{"n": 3, "f": 1.5, "l": [], "z": null}')
+            return s, math.type(d.n), d.f, #d.l, d.z, runcrate.json.encode(d.l)
+            """)
+        #expect(r == [.string(#"{"a":true,"b":[1,2.5,"x"],"t":"***"}"#), .string("integer"), .number(1.5),
+                      .integer(0), .nil, .string("[]")])
+    }
+
+    @Test func templateSubstitutesAndNamesMissingVariables() throws {
+        let h = try Harness()
+        let r = try h.run("""
+            local a = runcrate.template("run-{{i}}-{{ cfg.lr }}", { i = 3, cfg = { lr = "1e-4" } })
+            local ok, e = pcall(runcrate.template, "x-{{missing}}", {})
+            return a, e.code, e.errors[1].field, e.message
+            """)
+        #expect(r == [.string("run-3-1e-4"), .string("validation_error"), .string("missing"),
+                      .string("template: missing variable 'missing'")])
+    }
+}
+
+import CLuaShim
+func rcshimInterrupt(_ L: LuaState) { rcshim_interrupt(L) }

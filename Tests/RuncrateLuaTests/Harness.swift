@@ -1,0 +1,78 @@
+import Foundation
+import LuaBridge
+import NIOConcurrencyHelpers
+import RuncrateAPI
+import RuncrateSandbox
+@testable import RuncrateLua
+
+/// A Lua state with the runcrate module installed over a fresh in-process sandbox. Output written by
+/// the module and by the script's `print` is captured.
+final class Harness {
+    let lua: Lua
+    let module: RuncrateModule
+    let sandbox: SandboxServer
+    private let out = NIOLockedValueBox<(stdout: String, stderr: String)>(("", ""))
+
+    var stdout: String { out.withLockedValue { $0.stdout } }
+    var stderr: String { out.withLockedValue { $0.stderr } }
+
+    init(
+        dryRun: Bool = false, maxInstances: Int? = nil, maxHourlyCost: Double? = nil, verbose: Bool = false,
+        json: Bool = false, planOut: String? = nil, target: RuncrateModule.Configuration.Target = .sandbox,
+        confirm: ((String) -> Bool)? = nil, readyAfter: Double = 0.2, sandbox existing: SandboxServer? = nil
+    ) throws {
+        let server = try existing ?? SandboxServer.startBlocking(SandboxOptions(readyAfter: readyAfter))
+        sandbox = server
+        lua = try Lua()
+        let box = out
+        let config = RuncrateModule.Configuration(
+            target: target, dryRun: dryRun, maxInstances: maxInstances, maxHourlyCost: maxHourlyCost,
+            verbose: verbose, json: json, planOutPath: planOut, confirm: confirm,
+            sandboxNotice: "runcrate: sandbox mode: an in-process simulator, nothing is billed",
+            writeStderr: { s in box.withLockedValue { $0.stderr += s } },
+            writeStdout: { s in box.withLockedValue { $0.stdout += s } },
+            makeTransport: {
+                let cfg = try RuncrateConfiguration(
+                    apiKey: APIKey("rc_live_testkey_0123456789"), baseURL: server.baseURL,
+                    retry: RetryPolicy(maxAttempts: 2, baseDelay: 0.01, maxDelay: 0.05))
+                return BlockingClientTransport(client: RuncrateClient(configuration: cfg))
+            })
+        module = RuncrateModule(configuration: config)
+        try module.install(into: lua.L, globalHelp: true)
+        lua.L.register("print") { L in
+            var parts: [String] = []
+            for i in 1...max(L.gettop(), 1) where i <= L.gettop() { parts.append(L.tostringMeta(i)) }
+            box.withLockedValue { $0.stdout += parts.joined(separator: "\t") + "\n" }
+            return 0
+        }
+    }
+
+    deinit {
+        sandbox.stopBlocking()
+    }
+
+    @discardableResult
+    func run(_ code: String, name: String = "@script.lua") throws(LuaError) -> [LuaValue] {
+        try lua.L.run(code, name: name)
+    }
+
+    /// Runs `code`, which must fail; returns the error message (with traceback stripped).
+    func failure(_ code: String, name: String = "@script.lua") -> String {
+        do {
+            try lua.L.run(code, name: name, traceback: false)
+            return "<no error>"
+        } catch {
+            return error.message
+        }
+    }
+
+    /// Requests that change state (everything but GETs and control calls).
+    func mutatingRequests() -> [SandboxRequestRecord] {
+        sandbox.requestLog().filter { $0.method != "GET" && !$0.path.hasPrefix("/_sandbox") }
+    }
+}
+
+extension LuaValue {
+    subscript(_ key: String) -> LuaValue { tableValue?[key] ?? .nil }
+    subscript(_ i: Int) -> LuaValue { tableValue?[i] ?? .nil }
+}
