@@ -22,6 +22,7 @@ extension LuaState {
         switch type(at: index) {
         case .number:
             if isinteger(index) { return "integer \(numberText(index))" }
+            if let d = tonumber(index), d.isNaN { return "number nan" }
             return "number \(numberText(index))"
         case .string:
             let s = tostring(index) ?? ""

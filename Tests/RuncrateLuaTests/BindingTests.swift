@@ -4,25 +4,25 @@ import Testing
 @testable import RuncrateLua
 
 @Suite struct BindingTests {
-    @Test func installingStartsNothingAndPlainLuaRuns() throws {
-        let h = try Harness()
-        let r = try h.run("return 1 + 1, runcrate.mode, require('runcrate') == runcrate, type(runcrate.version)")
+    @Test func installingStartsNothingAndPlainLuaRuns() async throws {
+        let h = try await Harness.make()
+        let r = try await h.run("return 1 + 1, runcrate.mode, require('runcrate') == runcrate, type(runcrate.version)")
         #expect(r == [.integer(2), .string("sandbox"), .boolean(true), .string("string")])
         #expect(!h.module.transportStarted)
         #expect(h.stderr == "")
         #expect(h.sandbox.requestLog().isEmpty)
     }
 
-    @Test func firstAPICallPrintsTheSandboxNoticeOnce() throws {
-        let h = try Harness()
-        try h.run("runcrate.balance(); runcrate.instances()")
+    @Test func firstAPICallPrintsTheSandboxNoticeOnce() async throws {
+        let h = try await Harness.make()
+        try await h.run("runcrate.balance(); runcrate.instances()")
         #expect(h.module.transportStarted)
         #expect(h.stderr == "runcrate: sandbox mode: an in-process simulator, nothing is billed\n")
     }
 
-    @Test func createInstanceReturnsEveryFieldTheServerSent() throws {
-        let h = try Harness()
-        let r = try h.run("""
+    @Test func createInstanceReturnsEveryFieldTheServerSent() async throws {
+        let h = try await Harness.make()
+        let r = try await h.run("""
             local i = runcrate.create_instance{ name = "b-1", gpu_type = "rtx-4090", gpu_count = 1,
               env = { B = "2", A = 1 }, startup_commands = { "nvidia-smi" }, ssh_key_id = nil }
             return i
@@ -37,10 +37,10 @@ import Testing
         #expect(body.contains(#""env_vars":[{"key":"A","value":"1"},{"key":"B","value":"2"}]"#))
     }
 
-    @Test func listGetStatusUpdateDelete() throws {
-        let h = try Harness()
-        let r = try h.run("""
-            local a = runcrate.create_instance{ name = "lg-a", gpu_type = "rtx-4090", ssh_key_id = "k" }
+    @Test func listGetStatusUpdateDelete() async throws {
+        let h = try await Harness.make()
+        let r = try await h.run("""
+            local a = runcrate.create_instance{ name = "lg-a", gpu_type = "rtx-4090" }
             local b = runcrate.create_instance{ name = "lg-b", instance_type_id = "jolly-curie-rtxx1-f0b9" }
             local all = runcrate.instances()
             local some = runcrate.instances{ search = "lg-b" }
@@ -55,9 +55,9 @@ import Testing
                       .integer(60), .boolean(true), .string("terminated"), .string("running")])
     }
 
-    @Test func instanceTypesAreSortedAndFilteredByMaxPrice() throws {
-        let h = try Harness()
-        let r = try h.run("""
+    @Test func instanceTypesAreSortedAndFilteredByMaxPrice() async throws {
+        let h = try await Harness.make()
+        let r = try await h.run("""
             local t = runcrate.instance_types{ gpu_count = 1, max_price = 1.0 }
             local sorted = true
             for i = 2, #t do if t[i].hourly_rate < t[i-1].hourly_rate then sorted = false end end
@@ -68,10 +68,10 @@ import Testing
         #expect(r == [.boolean(true), .boolean(true), .boolean(false), .string("nimble-tharp-rtxx1-e526")])
     }
 
-    @Test func sshKeysVolumesTemplatesEnvironmentsBalance() throws {
-        let h = try Harness()
-        let r = try h.run("""
-            local k = runcrate.create_ssh_key{ name = "me", public_key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGx me@host" }
+    @Test func sshKeysVolumesTemplatesEnvironmentsBalance() async throws {
+        let h = try await Harness.make()
+        let r = try await h.run("""
+            local k = runcrate.create_ssh_key{ name = "me", public_key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl me@host" }
             local keys = runcrate.ssh_keys()
             local dk = runcrate.delete_ssh_key(k.id)
             local regions = runcrate.volume_regions()
@@ -90,9 +90,9 @@ import Testing
                       .integer(2), .string("number")])
     }
 
-    @Test func apiErrorsAreErrorObjectsWithCodeStatusAndPosition() throws {
-        let h = try Harness()
-        let r = try h.run("""
+    @Test func apiErrorsAreErrorObjectsWithCodeStatusAndPosition() async throws {
+        let h = try await Harness.make()
+        let r = try await h.run("""
             local ok, e = pcall(runcrate.instance, "nope")
             return ok, e.code, e.status, e.retryable, tostring(e), runcrate.is_error(e)
             """, name: "@probe.lua")
@@ -104,17 +104,17 @@ import Testing
         #expect(r[5] == .boolean(true))
     }
 
-    @Test func uncaughtErrorObjectReportsScriptLine() throws {
-        let h = try Harness()
-        let message = h.failure("local x = 1\nruncrate.create_instance{ name = 'x', gpu_type = 'h100-sxm', gpu_count = 0 }\n",
+    @Test func uncaughtErrorObjectReportsScriptLine() async throws {
+        let h = try await Harness.make()
+        let message = await h.failure("local x = 1\nruncrate.create_instance{ name = 'x', gpu_type = 'h100-sxm', gpu_count = 0 }\n",
                                 name: "@script.lua")
         #expect(message == "script.lua:2: runcrate.create_instance: validation_error: gpu_count must be an integer >= 1 (got 0)")
         #expect(h.sandbox.requestLog().isEmpty)
     }
 
-    @Test func waitForTimesOutAndReportsFinalStatuses() throws {
-        let h = try Harness(readyAfter: 30)
-        let r = try h.run("""
+    @Test func waitForTimesOutAndReportsFinalStatuses() async throws {
+        let h = try await Harness.make(readyAfter: 30)
+        let r = try await h.run("""
             local i = runcrate.create_instance{ name = "slow", gpu_type = "rtx-4090" }
             local ok, e = pcall(runcrate.wait_for, i.id, { timeout = 0.3, interval = 0.1 })
             runcrate.delete_instance(i)
@@ -126,34 +126,34 @@ import Testing
         #expect(r[2].stringValue?.contains("reached final status 'terminated' while waiting for 'running'") == true)
     }
 
-    @Test func sleepIsInterruptedByCtrlC() throws {
-        let h = try Harness()
-        let L = h.lua.L
-        DispatchQueue.global().asyncAfter(deadline: .now() + 0.2) { rcshimInterrupt(L) }
+    @Test func sleepIsInterruptedByCtrlC() async throws {
+        let h = try await Harness.make()
+        let L = UnsafeSendable(h.lua.L)
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.2) { rcshimInterrupt(L.value) }
         let start = Date()
-        let r = try h.run("local ok, e = pcall(runcrate.sleep, 5) return ok, e.code")
+        let r = try await h.run("local ok, e = pcall(runcrate.sleep, 5) return ok, e.code")
         #expect(r == [.boolean(false), .string("interrupted")])
         #expect(Date().timeIntervalSince(start) < 2)
-        #expect(try h.run("local n = 0 for i = 1, 100000 do n = n + i end return n") == [.integer(5_000_050_000)])
+        #expect(try await h.run("local n = 0 for i = 1, 100000 do n = n + i end return n") == [.integer(5_000_050_000)])
     }
 
-    @Test func preludeSourceMatchesTheResourceFile() throws {
+    @Test func preludeSourceMatchesTheResourceFile() async throws {
         let url = try #require(Bundle.module.url(forResource: "prelude", withExtension: "lua", subdirectory: "Resources")
             ?? Bundle.module.url(forResource: "prelude", withExtension: "lua"))
         let text = try String(contentsOf: url, encoding: .utf8)
         #expect(Prelude.source + "\n" == text || Prelude.source == text)
     }
 
-    @Test func helpPrintsTheContract() throws {
-        let h = try Harness()
-        try h.run("help(runcrate.launch); runcrate.help()")
+    @Test func helpPrintsTheContract() async throws {
+        let h = try await Harness.make()
+        try await h.run("help(runcrate.launch); runcrate.help()")
         #expect(h.stdout.hasPrefix("runcrate.launch{name=, candidates={...}"))
         #expect(h.stdout.contains("create_instance(spec) -> instance"))
     }
 
-    @Test func jsonRoundTripsAndEncodesSecretsAsStars() throws {
-        let h = try Harness()
-        let r = try h.run("""
+    @Test func jsonRoundTripsAndEncodesSecretsAsStars() async throws {
+        let h = try await Harness.make()
+        let r = try await h.run("""
             local s = runcrate.json.encode({ b = {1, 2.5, "x"}, a = true, t = runcrate.secret("hunter22") })
             local d = runcrate.json.decode('{"n": 3, "f": 1.5, "l": [], "z": null}')
             return s, math.type(d.n), d.f, #d.l, d.z, runcrate.json.encode(d.l)
@@ -162,9 +162,9 @@ import Testing
                       .integer(0), .nil, .string("[]")])
     }
 
-    @Test func templateSubstitutesAndNamesMissingVariables() throws {
-        let h = try Harness()
-        let r = try h.run("""
+    @Test func templateSubstitutesAndNamesMissingVariables() async throws {
+        let h = try await Harness.make()
+        let r = try await h.run("""
             local a = runcrate.template("run-{{i}}-{{ cfg.lr }}", { i = 3, cfg = { lr = "1e-4" } })
             local ok, e = pcall(runcrate.template, "x-{{missing}}", {})
             return a, e.code, e.errors[1].field, e.message
@@ -176,3 +176,7 @@ import Testing
 
 import CLuaShim
 func rcshimInterrupt(_ L: LuaState) { rcshim_interrupt(L) }
+struct UnsafeSendable<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}

@@ -7,7 +7,7 @@ import RuncrateSandbox
 
 /// A Lua state with the runcrate module installed over a fresh in-process sandbox. Output written by
 /// the module and by the script's `print` is captured.
-final class Harness {
+final class Harness: @unchecked Sendable {
     let lua: Lua
     let module: RuncrateModule
     let sandbox: SandboxServer
@@ -16,12 +16,23 @@ final class Harness {
     var stdout: String { out.withLockedValue { $0.stdout } }
     var stderr: String { out.withLockedValue { $0.stderr } }
 
-    init(
+    /// Starts a sandbox (without blocking a cooperative thread) and sets up a state over it.
+    static func make(
         dryRun: Bool = false, maxInstances: Int? = nil, maxHourlyCost: Double? = nil, verbose: Bool = false,
         json: Bool = false, planOut: String? = nil, target: RuncrateModule.Configuration.Target = .sandbox,
         confirm: ((String) -> Bool)? = nil, readyAfter: Double = 0.2, sandbox existing: SandboxServer? = nil
+    ) async throws -> Harness {
+        let server: SandboxServer
+        if let existing { server = existing } else { server = try await SandboxServer.start(SandboxOptions(readyAfter: readyAfter)) }
+        return try Harness(dryRun: dryRun, maxInstances: maxInstances, maxHourlyCost: maxHourlyCost, verbose: verbose,
+                           json: json, planOut: planOut, target: target, confirm: confirm, sandbox: server)
+    }
+
+    private init(
+        dryRun: Bool = false, maxInstances: Int? = nil, maxHourlyCost: Double? = nil, verbose: Bool = false,
+        json: Bool = false, planOut: String? = nil, target: RuncrateModule.Configuration.Target = .sandbox,
+        confirm: ((String) -> Bool)?, sandbox server: SandboxServer
     ) throws {
-        let server = try existing ?? SandboxServer.startBlocking(SandboxOptions(readyAfter: readyAfter))
         sandbox = server
         lua = try Lua()
         let box = out
@@ -47,23 +58,43 @@ final class Harness {
         }
     }
 
+    var keepSandbox = false
+
     deinit {
-        sandbox.stopBlocking()
+        if !keepSandbox {
+            let server = sandbox
+            Task { await server.stop() }
+        }
+    }
+
+    /// Runs `body` on a plain thread, as the runner runs Lua (the client blocks that thread), and
+    /// resumes the test when it is done, so no cooperative thread ever waits.
+    func onLuaThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { c in
+            let t = Thread { c.resume(with: Result { try body() }) }
+            t.stackSize = 16 << 20
+            t.start()
+        }
     }
 
     @discardableResult
-    func run(_ code: String, name: String = "@script.lua") throws(LuaError) -> [LuaValue] {
-        try lua.L.run(code, name: name)
+    func run(_ code: String, name: String = "@script.lua") async throws -> [LuaValue] {
+        try await onLuaThread { try self.lua.L.run(code, name: name) }
     }
 
-    /// Runs `code`, which must fail; returns the error message (with traceback stripped).
-    func failure(_ code: String, name: String = "@script.lua") -> String {
-        do {
-            try lua.L.run(code, name: name, traceback: false)
-            return "<no error>"
-        } catch {
-            return error.message
-        }
+    /// Runs `code`, which must fail; returns the first line of the reported error (as lua.c prints
+    /// it: the error object's `__tostring`), without the traceback.
+    func failure(_ code: String, name: String = "@script.lua") async -> String {
+        (try? await onLuaThread { () -> String in
+            do {
+                try self.lua.L.run(code, name: name, traceback: true)
+                return "<no error>"
+            } catch let error as LuaError {
+                return error.message.components(separatedBy: "\nstack traceback:").first ?? error.message
+            } catch {
+                return "\(error)"
+            }
+        }) ?? "<thread failed>"
     }
 
     /// Requests that change state (everything but GETs and control calls).
