@@ -176,7 +176,7 @@ extension RuncrateModule {
             }
             confirmed = true
         }
-        let inst = try sendCreate(spec.prepared)
+        let inst = try sendCreate(spec.prepared, failover: L.toboolean(3))
         planner.countInstance(costPerHour: inst.costPerHour ?? price)
         pushJSON(inst.raw, L)
     }

@@ -651,7 +651,7 @@ enum Prelude {
           local req = {}
           for k, v in pairs(base) do req[k] = v end
           req[entry.kind] = c
-          local cok, res = native.call("create_instance", req)
+          local cok, res = native.call("create_instance", req, true)
           if cok then
             local inst = as_instance(res)
             local real = tonumber(inst.cost_per_hour)

@@ -7,7 +7,8 @@ import RuncrateAPI
 public protocol RuncrateTransport: AnyObject {
     func send<Response: Sendable>(_ request: PreparedRequest<Response>) throws(RuncrateError) -> Response
     /// Creates with the client's duplicate-launch protection (reconciliation after ambiguous failures).
-    func createInstance(_ prepared: PreparedCreateInstance) throws(RuncrateError) -> Instance
+    /// `failover` is set for `launch` attempts: a sold-out answer should fail at once, not be waited out.
+    func createInstance(_ prepared: PreparedCreateInstance, failover: Bool) throws(RuncrateError) -> Instance
 }
 
 /// Exit statuses the runner uses for the module's own failures (others are lua's: 0 and 1).
@@ -196,10 +197,10 @@ public final class RuncrateModule {
     }
 
     /// Sends a create through the client's duplicate-safe path.
-    func sendCreate(_ prepared: PreparedCreateInstance) throws(ErrorInfo) -> Instance {
+    func sendCreate(_ prepared: PreparedCreateInstance, failover: Bool) throws(ErrorInfo) -> Instance {
         let transport = try client()
         return try logged(Endpoint.createInstance(prepared)) { () throws(RuncrateError) in
-            try transport.createInstance(prepared)
+            try transport.createInstance(prepared, failover: failover)
         }
     }
 

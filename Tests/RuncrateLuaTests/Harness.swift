@@ -45,8 +45,8 @@ final class Harness: @unchecked Sendable {
             makeTransport: {
                 let cfg = try RuncrateConfiguration(
                     apiKey: APIKey("rc_live_testkey_0123456789"), baseURL: server.baseURL,
-                    retry: RetryPolicy(maxAttempts: 2, baseDelay: 0.01, maxDelay: 0.05, maxServerWait: 0.2))
-                return BlockingClientTransport(client: RuncrateClient(configuration: cfg))
+                    retry: RetryPolicy(maxAttempts: 2, baseDelay: 0.01, maxDelay: 0.05, maxServerWait: 5))
+                return BlockingClientTransport(configuration: cfg)
             })
         module = RuncrateModule(configuration: config)
         try module.install(into: lua.L, globalHelp: true)
