@@ -37,7 +37,13 @@ public final class RuncrateClient: Sendable, CustomStringConvertible, CustomDebu
 
     public var description: String { "RuncrateClient(\(configuration.description))" }
     public var debugDescription: String { description }
+}
 
+extension RuncrateClient: CustomReflectable {
+    public var customMirror: Mirror { Mirror(self, children: ["configuration": configuration]) }
+}
+
+extension RuncrateClient {
     // MARK: Endpoints
 
     public func listInstances(search: String? = nil) async throws -> [Instance] {
@@ -171,6 +177,10 @@ public final class RuncrateClient: Sendable, CustomStringConvertible, CustomDebu
             }
             error.attempts = attempt
             error.message = redact(error.message)
+            error.details = error.details.map { redact($0) }
+            error.serverCode = error.serverCode.map { redact($0) }
+            error.requestID = error.requestID.map { redact($0) }
+            error.fieldErrors = error.fieldErrors.map { FieldError(path: $0.path, message: redact($0.message)) }
             if error.code == .cancelled { throw error }
 
             var action = RetryPolicy.action(for: failure, kind: request.kind)
