@@ -12,6 +12,7 @@ public final class RuncrateClient: Sendable, CustomStringConvertible, CustomDebu
     let hooks: ClientHooks
     let http: HTTPClient
     let redact: Redactor
+    private let shutDown = OnceFlag()
 
     public init(configuration: RuncrateConfiguration, hooks: ClientHooks = ClientHooks()) {
         self.configuration = configuration
@@ -25,14 +26,21 @@ public final class RuncrateClient: Sendable, CustomStringConvertible, CustomDebu
         self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
     }
 
-    /// Closes pooled connections. Required before the client is released.
+    /// Closes pooled connections. Call it when done; a client released without it shuts its pool down
+    /// in the background.
     public func shutdown() async throws {
+        guard shutDown.set() else { return }
         do { try await http.shutdown() } catch { throw HTTPErrorMapping.error(forTransport: error).0 }
     }
 
-    /// `shutdown()` for plain threads (never call it from inside a Swift task).
+    /// `shutdown()` for plain threads (never call it from inside a Swift task or on an event loop).
     public func shutdownBlocking() throws {
+        guard shutDown.set() else { return }
         do { try http.syncShutdown() } catch { throw HTTPErrorMapping.error(forTransport: error).0 }
+    }
+
+    deinit {
+        if shutDown.set() { _ = http.shutdown() }
     }
 
     public var description: String { "RuncrateClient(\(configuration.description))" }
@@ -287,6 +295,20 @@ extension RuncrateClient {
                 isRetryable: false)
         }
         return nil
+    }
+}
+
+/// True from the first `set()` on; `set()` reports whether this call was the first.
+final class OnceFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var done = false
+
+    func set() -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        if done { return false }
+        done = true
+        return true
     }
 }
 

@@ -271,4 +271,37 @@ import Testing
         #expect(try result.withLockedValue { $0 }?.get() == 5)
         #expect(fromTask.withLockedValue { $0 } == .configurationError)
     }
+
+    @Test func blockingCallCanBeCancelledFromTheWaitingThread() async throws {
+        let server = try await ScriptedServer { _ in .delayed(5, 200, body: "{}") }
+        let transcript = Transcript()
+        let client = try makeClient(server.baseURL, transcript: transcript)
+        let outcome = NIOLockedValueBox<RuncrateError.Code?>(nil)
+        let started = Date()
+        let thread = Thread {
+            do {
+                _ = try client.runBlocking(isCancelled: { Date().timeIntervalSince(started) > 0.3 }) { try await $0.balance() }
+                outcome.withLockedValue { $0 = "succeeded" }
+            } catch let error as RuncrateError {
+                outcome.withLockedValue { $0 = error.code }
+            } catch {
+                outcome.withLockedValue { $0 = "other" }
+            }
+        }
+        thread.start()
+        while outcome.withLockedValue({ $0 }) == nil, Date().timeIntervalSince(started) < 10 { try await Task.sleep(nanoseconds: 10_000_000) }
+        try await client.shutdown()
+        await server.stop()
+        #expect(outcome.withLockedValue { $0 } == .cancelled)
+        #expect(Date().timeIntervalSince(started) < 3)
+    }
+
+    @Test func clientReleasedWithoutShutdownDoesNotCrash() async throws {
+        let transcript = Transcript()
+        var client: RuncrateClient? = try makeClient("http://127.0.0.1:9", transcript: transcript)
+        #expect(client != nil)
+        client = nil
+        try await client?.shutdown()
+        try await Task.sleep(nanoseconds: 50_000_000)
+    }
 }
