@@ -19,6 +19,10 @@ public struct APIKey: Sendable, Hashable, CustomStringConvertible, CustomDebugSt
     public var debugDescription: String { "APIKey(rc_live_***)" }
 }
 
+extension APIKey: CustomReflectable {
+    public var customMirror: Mirror { Mirror(self, children: ["value": "rc_live_***"]) }
+}
+
 /// Timeouts per call, in seconds.
 public struct Timeouts: Sendable, Hashable {
     /// `POST /instances` may take about 60 s server-side.

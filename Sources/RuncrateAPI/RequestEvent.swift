@@ -76,8 +76,10 @@ public struct ClientHooks: Sendable {
     }
 }
 
-/// Removes a secret from any text that might be shown.
-struct Redactor: Sendable {
+/// Removes the key from any text that might be shown: the exact secrets, and anything that looks like
+/// a Runcrate key (`rc_live_…`), so a truncated echo cannot leak part of one.
+struct Redactor: Sendable, CustomReflectable {
+    var customMirror: Mirror { Mirror(self, children: ["secrets": "***"]) }
     let secrets: [String]
 
     func callAsFunction(_ text: String) -> String {
@@ -85,6 +87,27 @@ struct Redactor: Sendable {
         for secret in secrets where !secret.isEmpty {
             out = out.replacingOccurrences(of: secret, with: "***")
         }
-        return out
+        return Redactor.maskKeys(out)
+    }
+
+    func callAsFunction(_ value: JSONValue) -> JSONValue {
+        switch value {
+        case .string(let text): return .string(self(text))
+        case .array(let items): return .array(items.map { self($0) })
+        case .object(let members): return .object(Dictionary(uniqueKeysWithValues: members.map { (self($0.key), self($0.value)) }))
+        default: return value
+        }
+    }
+
+    static func maskKeys(_ text: String) -> String {
+        guard text.contains("rc_live_") else { return text }
+        var out = ""
+        var rest = Substring(text)
+        while let range = rest.range(of: "rc_live_") {
+            out += rest[..<range.lowerBound]
+            out += "rc_live_***"
+            rest = rest[range.upperBound...].drop { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }
+        }
+        return out + rest
     }
 }

@@ -12,6 +12,7 @@ public final class RuncrateClient: Sendable, CustomStringConvertible, CustomDebu
     let hooks: ClientHooks
     let http: HTTPClient
     let redact: Redactor
+    private let shutDown = OnceFlag()
 
     public init(configuration: RuncrateConfiguration, hooks: ClientHooks = ClientHooks()) {
         self.configuration = configuration
@@ -25,19 +26,32 @@ public final class RuncrateClient: Sendable, CustomStringConvertible, CustomDebu
         self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
     }
 
-    /// Closes pooled connections. Required before the client is released.
+    /// Closes pooled connections. Call it when done; a client released without it shuts its pool down
+    /// in the background.
     public func shutdown() async throws {
+        guard shutDown.set() else { return }
         do { try await http.shutdown() } catch { throw HTTPErrorMapping.error(forTransport: error).0 }
     }
 
-    /// `shutdown()` for plain threads (never call it from inside a Swift task).
+    /// `shutdown()` for plain threads (never call it from inside a Swift task or on an event loop).
     public func shutdownBlocking() throws {
+        guard shutDown.set() else { return }
         do { try http.syncShutdown() } catch { throw HTTPErrorMapping.error(forTransport: error).0 }
+    }
+
+    deinit {
+        if shutDown.set() { _ = http.shutdown() }
     }
 
     public var description: String { "RuncrateClient(\(configuration.description))" }
     public var debugDescription: String { description }
+}
 
+extension RuncrateClient: CustomReflectable {
+    public var customMirror: Mirror { Mirror(self, children: ["configuration": configuration]) }
+}
+
+extension RuncrateClient {
     // MARK: Endpoints
 
     public func listInstances(search: String? = nil) async throws -> [Instance] {
@@ -171,6 +185,10 @@ public final class RuncrateClient: Sendable, CustomStringConvertible, CustomDebu
             }
             error.attempts = attempt
             error.message = redact(error.message)
+            error.details = error.details.map { redact($0) }
+            error.serverCode = error.serverCode.map { redact($0) }
+            error.requestID = error.requestID.map { redact($0) }
+            error.fieldErrors = error.fieldErrors.map { FieldError(path: $0.path, message: redact($0.message)) }
             if error.code == .cancelled { throw error }
 
             var action = RetryPolicy.action(for: failure, kind: request.kind)
@@ -277,6 +295,20 @@ public final class RuncrateClient: Sendable, CustomStringConvertible, CustomDebu
                 isRetryable: false)
         }
         return nil
+    }
+}
+
+/// True from the first `set()` on; `set()` reports whether this call was the first.
+final class OnceFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var done = false
+
+    func set() -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        if done { return false }
+        done = true
+        return true
     }
 }
 

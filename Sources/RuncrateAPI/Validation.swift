@@ -5,7 +5,10 @@ import Foundation
 struct Validator {
     private(set) var errors: [FieldError] = []
 
+    /// Records a problem; a later one for a path that already has one (a type error, then "is
+    /// required") is dropped so each field is reported once.
     mutating func add(_ path: [PathComponent], _ message: String) {
+        if !path.isEmpty, errors.contains(where: { $0.path == path }) { return }
         errors.append(FieldError(path: path, message: message))
     }
 
