@@ -1,1 +1,0 @@
-print("runcrate-sandbox: not yet built")
