@@ -31,16 +31,26 @@ struct SandboxResponder: HTTPResponder {
             query: rawQuery.map(Redact.keys), route: nil, status: 0,
             authorization: Redact.authorization(request.headers[.authorization]), body: nil, fault: nil, latencyMs: nil)
 
-        // Body, with a size limit.
-        var req = request
-        let body: [UInt8]
+        // Body, with a size limit. An oversized body is read to its end (up to a cap) before the
+        // 413, so the client sees the answer instead of a reset connection.
+        var body: [UInt8] = []
+        var tooLarge = false
         do {
-            if let length = request.headers[.contentLength].flatMap(Int.init), length > core.options.maxBodyBytes {
-                throw HTTPError(.contentTooLarge)
+            var total = 0
+            for try await chunk in request.body {
+                total += chunk.readableBytes
+                if total > core.options.maxBodyBytes {
+                    tooLarge = true
+                    body = []
+                    if total > core.options.maxBodyBytes * 64 { break }
+                } else {
+                    body += chunk.readableBytesView
+                }
             }
-            let buffer = try await req.collectBody(upTo: core.options.maxBodyBytes)
-            body = Array(buffer.readableBytesView)
         } catch {
+            tooLarge = true
+        }
+        if tooLarge {
             let e = APIError(status: 413, code: "payload_too_large",
                              message: "Request body larger than \(core.options.maxBodyBytes) bytes")
             return finish(e.result, record: &record, requestID: requestID, started: started, closeConnection: true)

@@ -33,7 +33,7 @@ public final class SandboxServer: Sendable {
     public static func start(_ options: SandboxOptions = .init()) async throws -> SandboxServer {
         let core = try SandboxCore(options: options)
         var logger = Logger(label: "runcrate-sandbox")
-        logger.logLevel = .error
+        logger.logLevel = .critical
         let (ports, continuation) = AsyncStream<Result<Int, any Error>>.makeStream()
         let app = Application(
             responder: SandboxResponder(core: core),

@@ -111,6 +111,8 @@ struct InstanceContractTests {
         (#"{"name":"n","instance_type_id":"no-such-type"}"#, "instance_type_id"),
         (#"{"name":"n","gpu_type":"h100-sxm","region":"mars-1"}"#, "region"),
         (#"{"name":"n","gpu_type":"l40s","cpu_cores":100000}"#, "cpu_cores"),
+        (#"{"name":"n","gpu_type":"h200","gpu_count":3}"#, "gpu_count"),
+        (#"{"name":"n","gpu_type":"h200","region":"ap-southeast"}"#, "region"),
     ])
     func invalidCreatesAre422NamingTheField(body: String, field: String) async throws {
         try await withSandbox { s in
