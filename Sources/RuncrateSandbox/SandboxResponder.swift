@@ -167,9 +167,18 @@ struct SandboxResponder: HTTPResponder {
 
     private func faultError(_ rule: FaultRule, status: Int) -> APIError {
         var e = APIError.forStatus(status, code: rule.code, message: rule.message)
-        if let r = rule.retryAfter { e.headers.append(("Retry-After", r)) }
+        var seconds = 1.0
+        if let r = rule.retryAfter {
+            if r.hasPrefix("date+"), let ahead = Double(r.dropFirst(5)) {
+                seconds = ahead
+                e.headers.append(("Retry-After", httpDate(Date().addingTimeInterval(ahead))))
+            } else {
+                seconds = Double(r) ?? 1
+                e.headers.append(("Retry-After", r))
+            }
+        }
         if status == 429 {
-            let reset = Int(Date().timeIntervalSince1970) + Int(Double(rule.retryAfter ?? "1") ?? 1)
+            let reset = Int(Date().timeIntervalSince1970 + seconds.rounded(.up))
             e.headers += [("X-RateLimit-Limit", "60"), ("X-RateLimit-Remaining", "0"), ("X-RateLimit-Reset", String(reset))]
         }
         return e
@@ -213,6 +222,15 @@ struct SandboxResponder: HTTPResponder {
         }
         return out
     }
+}
+
+/// An IMF-fixdate, as `Retry-After` carries it: `Sun, 06 Nov 1994 08:49:37 GMT`.
+func httpDate(_ date: Date) -> String {
+    let formatter = DateFormatter()
+    formatter.locale = Locale(identifier: "en_US_POSIX")
+    formatter.timeZone = TimeZone(identifier: "GMT")
+    formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+    return formatter.string(from: date)
 }
 
 typealias FieldName = HTTPFields.Element.Name
