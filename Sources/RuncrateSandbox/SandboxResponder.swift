@@ -22,7 +22,8 @@ struct SandboxResponder: HTTPResponder {
         let started = Date()
         let (requestID, now) = core.locked { inner -> (String, Date) in
             inner.requestCounter += 1
-            return (String(format: "req_%08d", inner.requestCounter), inner.now())
+            let n = String(inner.requestCounter)
+            return ("req_" + String(repeating: "0", count: max(0, 8 - n.count)) + n, inner.now())
         }
         let path = request.uri.path
         let rawQuery = request.uri.query
@@ -118,6 +119,17 @@ struct SandboxResponder: HTTPResponder {
         let input = RequestInput(route: route, params: params, query: query, rawBody: body, requestID: requestID,
                                  now: core.locked { $0.now() }, readyAfter: core.options.readyAfter)
         let result: APIResult = core.locked { inner in
+            if route.name == "instances.types" {
+                let key = rawQuery ?? ""
+                if let cached = inner.typesCache[key] {
+                    return APIResult(status: 200, body: nil, rawBody: Self.listBody(cached.data, count: cached.count, requestID: requestID))
+                }
+                if let result = try? inner.state.handle(input).0, result.status == 200, let data = result.body?["data"] {
+                    let serialized = data.serialized()
+                    inner.typesCache[key] = (serialized, data.arrayValue?.count ?? 0)
+                    return APIResult(status: 200, body: nil, rawBody: Self.listBody(serialized, count: data.arrayValue?.count ?? 0, requestID: requestID))
+                }
+            }
             do {
                 let (result, changed) = try inner.state.handle(input)
                 if changed { try? core.persist(inner.state) }
@@ -150,7 +162,7 @@ struct SandboxResponder: HTTPResponder {
             var full = render(result, requestID: requestID)
             record.status = result.status
             finishRecord(&record, started: started)
-            let bytes = ByteBuffer(string: result.body?.serialized() ?? "")
+            let bytes = ByteBuffer(string: result.rawBody ?? result.body?.serialized() ?? "")
             let half = bytes.getSlice(at: 0, length: bytes.readableBytes / 2) ?? ByteBuffer()
             let channel = context.channel
             full.headers[.contentLength] = String(bytes.readableBytes)
@@ -163,6 +175,12 @@ struct SandboxResponder: HTTPResponder {
         default:
             return finish(result, record: &record, requestID: requestID, started: started)
         }
+    }
+
+    /// A list envelope (as `APIResult.list` writes it) around already serialised data.
+    static func listBody(_ data: String, count: Int, requestID: String) -> String {
+        #"{"data":"# + data + #","meta":{"cursor":null,"hasMore":false,"total":"# + String(count)
+            + #","requestId":""# + requestID + #""}}"#
     }
 
     private func faultError(_ rule: FaultRule, status: Int) -> APIError {
@@ -203,12 +221,12 @@ struct SandboxResponder: HTTPResponder {
         for (name, value) in result.headers {
             if let n = FieldName(name) { headers[n] = value }
         }
-        guard let body = result.body else {
+        guard let text = result.rawBody ?? result.body?.serialized() else {
             return Response(status: .init(code: result.status), headers: headers)
         }
         headers[.contentType] = "application/json; charset=utf-8"
         return Response(status: .init(code: result.status), headers: headers,
-                        body: .init(byteBuffer: ByteBuffer(string: body.serialized())))
+                        body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
     private func parseQuery(_ query: String?) -> [String: String] {
