@@ -229,8 +229,8 @@ extension SandboxState {
             envVars: spec.envVars, startupCommands: spec.startupCommands, hasLaunchScript: spec.hasLaunchScript,
             settled: false)
         instances.append(inst)
-        advance(to: input.now)
-        return .data(instances[instances.count - 1].json, status: 201)
+        // Create answers before the machine is up, even with --ready-after 0: the next read sees it running.
+        return .data(inst.json, status: 201)
     }
 
     private mutating func updateInstance(_ idOrName: String, body: [(String, JSON)], env: EnvironmentRecord, now: Date) throws -> APIResult {

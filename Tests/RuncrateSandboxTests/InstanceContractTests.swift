@@ -167,6 +167,15 @@ struct InstanceContractTests {
         }
     }
 
+    @Test func createAnswersStartingEvenWhenReadyAtOnce() async throws {
+        try await withSandbox(SandboxOptions(readyAfter: 0)) { s in
+            let c = await http(s, "POST", "/api/v1/instances", body: #"{"name":"now","gpu_type":"l40s"}"#)
+            #expect(c.data?["status"]?.stringValue == "starting")
+            let id = try #require(c.data?["id"]?.stringValue)
+            #expect(await http(s, "GET", "/api/v1/instances/\(id)/status").data?["status"]?.stringValue == "running")
+        }
+    }
+
     @Test func maxRuntimeStopsTheInstanceAndTheBalanceFalls() async throws {
         try await withSandbox { s in
             let start = await http(s, "GET", "/api/v1/billing/balance")
