@@ -71,8 +71,18 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "LuaBridgeTests", dependencies: ["LuaBridge", "CLua"]),
-        .testTarget(name: "RuncrateAPITests", dependencies: ["RuncrateAPI", "RuncrateSandbox"]),
+        .testTarget(name: "LuaBridgeTests", dependencies: ["LuaBridge"]),
+        .testTarget(
+            name: "RuncrateAPITests",
+            dependencies: [
+                "RuncrateAPI", "RuncrateSandbox",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(name: "RuncrateSandboxTests", dependencies: ["RuncrateSandbox"]),
         .testTarget(
             name: "RuncrateLuaTests",

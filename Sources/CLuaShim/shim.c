@@ -173,7 +173,7 @@ static void hook(lua_State *L, lua_Debug *ar) {
         S->interrupted = 0;
         S->interrupt_raised = 1;
         install_hook(L);
-        luaL_error(L, "interrupted!");
+        luaL_error(L, "interrupted!");  /* worded and placed as lua.c's lstop */
     }
     if (S->deadline > 0 && (S->timed_out || rcshim_monotonic() >= S->deadline)) {
         /* keep raising: a script that catches the error is stopped again at once */
@@ -181,7 +181,10 @@ static void hook(lua_State *L, lua_Debug *ar) {
             S->timed_out = 1;
             lua_sethook(L, hook, LUA_MASKCOUNT | LUA_MASKCALL | LUA_MASKRET, 1);
         }
-        luaL_error(L, "timeout: the script ran longer than its time limit");
+        luaL_where(L, 0);
+        lua_pushstring(L, "timeout: the script ran longer than its time limit");
+        lua_concat(L, 2);
+        lua_error(L);
     }
 }
 

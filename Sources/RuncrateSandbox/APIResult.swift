@@ -5,6 +5,8 @@ struct APIResult: Sendable {
     var status: Int
     var body: JSON?
     var headers: [(String, String)] = []
+    /// Pre-serialised body, used instead of `body` when set (the cached catalogue).
+    var rawBody: String? = nil
 
     static func data(_ value: JSON, status: Int = 200) -> APIResult {
         APIResult(status: status, body: .object([("data", value)]))

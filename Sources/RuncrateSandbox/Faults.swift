@@ -121,7 +121,10 @@ public enum FaultSpec {
             guard kv.count == 2, !kv[1].isEmpty else { throw fail("parameter '\(param)' should be name=value") }
             switch kv[0] {
             case "retry-after":
-                guard Double(kv[1]) != nil || kv[1].contains("GMT") else { throw fail("retry-after must be seconds or an HTTP date") }
+                let isDate = kv[1].hasPrefix("date+") && Double(kv[1].dropFirst(5)) != nil
+                guard Double(kv[1]) != nil || isDate else {
+                    throw fail("retry-after must be seconds (retry-after=5) or date+SECONDS for an HTTP date that far ahead")
+                }
                 rule.retryAfter = kv[1]
             case "code": rule.code = kv[1]
             case "message": rule.message = kv[1]

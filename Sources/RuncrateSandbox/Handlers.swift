@@ -181,6 +181,18 @@ extension SandboxState {
                     && (spec.gpuCount == nil || spec.gpuCount == t.gpu_count)
                     && spec.sizeProblems(against: t).isEmpty
             }
+            if candidates.isEmpty {
+                // No config of the catalogue fits at all, in stock or not: the request is invalid, not unlucky.
+                let placed = catalog.types.filter {
+                    $0.gpu_type == gpu && (spec.region == nil || spec.region == "auto" || spec.region == $0.region)
+                        && (spec.gpuCount == nil || spec.gpuCount == $0.gpu_count)
+                }
+                if let biggest = placed.max(by: { $0.cpu_cores < $1.cpu_cores }) {
+                    throw APIError.validation(spec.sizeProblems(against: biggest))
+                }
+                let field = spec.gpuCount != nil ? "gpu_count" : "region"
+                throw APIError.validation([FieldProblem(field: field, message: "no \(gpu) config with\(spec.gpuCount.map { " \($0) GPUs" } ?? "")\(spec.region.map { " in region \($0)" } ?? "") exists")])
+            }
         }
         let inStock = candidates.filter { catalog.types[$0].stock > 0 }
             .sorted { (catalog.types[$0].hourly_rate, catalog.types[$0].id) < (catalog.types[$1].hourly_rate, catalog.types[$1].id) }
@@ -217,8 +229,8 @@ extension SandboxState {
             envVars: spec.envVars, startupCommands: spec.startupCommands, hasLaunchScript: spec.hasLaunchScript,
             settled: false)
         instances.append(inst)
-        advance(to: input.now)
-        return .data(instances[instances.count - 1].json, status: 201)
+        // Create answers before the machine is up, even with --ready-after 0: the next read sees it running.
+        return .data(inst.json, status: 201)
     }
 
     private mutating func updateInstance(_ idOrName: String, body: [(String, JSON)], env: EnvironmentRecord, now: Date) throws -> APIResult {

@@ -227,6 +227,12 @@ extension JSON {
     }
 
     static func writeString(_ s: String, to out: inout String) {
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
+            out += "\""
+            out += s
+            out += "\""
+            return
+        }
         out += "\""
         for u in s.unicodeScalars {
             switch u {

@@ -22,7 +22,8 @@ struct SandboxResponder: HTTPResponder {
         let started = Date()
         let (requestID, now) = core.locked { inner -> (String, Date) in
             inner.requestCounter += 1
-            return (String(format: "req_%08d", inner.requestCounter), inner.now())
+            let n = String(inner.requestCounter)
+            return ("req_" + String(repeating: "0", count: max(0, 8 - n.count)) + n, inner.now())
         }
         let path = request.uri.path
         let rawQuery = request.uri.query
@@ -31,16 +32,26 @@ struct SandboxResponder: HTTPResponder {
             query: rawQuery.map(Redact.keys), route: nil, status: 0,
             authorization: Redact.authorization(request.headers[.authorization]), body: nil, fault: nil, latencyMs: nil)
 
-        // Body, with a size limit.
-        var req = request
-        let body: [UInt8]
+        // Body, with a size limit. An oversized body is read to its end (up to a cap) before the
+        // 413, so the client sees the answer instead of a reset connection.
+        var body: [UInt8] = []
+        var tooLarge = false
         do {
-            if let length = request.headers[.contentLength].flatMap(Int.init), length > core.options.maxBodyBytes {
-                throw HTTPError(.contentTooLarge)
+            var total = 0
+            for try await chunk in request.body {
+                total += chunk.readableBytes
+                if total > core.options.maxBodyBytes {
+                    tooLarge = true
+                    body = []
+                    if total > core.options.maxBodyBytes * 64 { break }
+                } else {
+                    body += chunk.readableBytesView
+                }
             }
-            let buffer = try await req.collectBody(upTo: core.options.maxBodyBytes)
-            body = Array(buffer.readableBytesView)
         } catch {
+            tooLarge = true
+        }
+        if tooLarge {
             let e = APIError(status: 413, code: "payload_too_large",
                              message: "Request body larger than \(core.options.maxBodyBytes) bytes")
             return finish(e.result, record: &record, requestID: requestID, started: started, closeConnection: true)
@@ -108,6 +119,17 @@ struct SandboxResponder: HTTPResponder {
         let input = RequestInput(route: route, params: params, query: query, rawBody: body, requestID: requestID,
                                  now: core.locked { $0.now() }, readyAfter: core.options.readyAfter)
         let result: APIResult = core.locked { inner in
+            if route.name == "instances.types" {
+                let key = rawQuery ?? ""
+                if let cached = inner.typesCache[key] {
+                    return APIResult(status: 200, body: nil, rawBody: Self.listBody(cached.data, count: cached.count, requestID: requestID))
+                }
+                if let result = try? inner.state.handle(input).0, result.status == 200, let data = result.body?["data"] {
+                    let serialized = data.serialized()
+                    inner.typesCache[key] = (serialized, data.arrayValue?.count ?? 0)
+                    return APIResult(status: 200, body: nil, rawBody: Self.listBody(serialized, count: data.arrayValue?.count ?? 0, requestID: requestID))
+                }
+            }
             do {
                 let (result, changed) = try inner.state.handle(input)
                 if changed { try? core.persist(inner.state) }
@@ -140,7 +162,7 @@ struct SandboxResponder: HTTPResponder {
             var full = render(result, requestID: requestID)
             record.status = result.status
             finishRecord(&record, started: started)
-            let bytes = ByteBuffer(string: result.body?.serialized() ?? "")
+            let bytes = ByteBuffer(string: result.rawBody ?? result.body?.serialized() ?? "")
             let half = bytes.getSlice(at: 0, length: bytes.readableBytes / 2) ?? ByteBuffer()
             let channel = context.channel
             full.headers[.contentLength] = String(bytes.readableBytes)
@@ -155,11 +177,26 @@ struct SandboxResponder: HTTPResponder {
         }
     }
 
+    /// A list envelope (as `APIResult.list` writes it) around already serialised data.
+    static func listBody(_ data: String, count: Int, requestID: String) -> String {
+        #"{"data":"# + data + #","meta":{"cursor":null,"hasMore":false,"total":"# + String(count)
+            + #","requestId":""# + requestID + #""}}"#
+    }
+
     private func faultError(_ rule: FaultRule, status: Int) -> APIError {
         var e = APIError.forStatus(status, code: rule.code, message: rule.message)
-        if let r = rule.retryAfter { e.headers.append(("Retry-After", r)) }
+        var seconds = 1.0
+        if let r = rule.retryAfter {
+            if r.hasPrefix("date+"), let ahead = Double(r.dropFirst(5)) {
+                seconds = ahead
+                e.headers.append(("Retry-After", httpDate(Date().addingTimeInterval(ahead))))
+            } else {
+                seconds = Double(r) ?? 1
+                e.headers.append(("Retry-After", r))
+            }
+        }
         if status == 429 {
-            let reset = Int(Date().timeIntervalSince1970) + Int(Double(rule.retryAfter ?? "1") ?? 1)
+            let reset = Int(Date().timeIntervalSince1970 + seconds.rounded(.up))
             e.headers += [("X-RateLimit-Limit", "60"), ("X-RateLimit-Remaining", "0"), ("X-RateLimit-Reset", String(reset))]
         }
         return e
@@ -184,12 +221,12 @@ struct SandboxResponder: HTTPResponder {
         for (name, value) in result.headers {
             if let n = FieldName(name) { headers[n] = value }
         }
-        guard let body = result.body else {
+        guard let text = result.rawBody ?? result.body?.serialized() else {
             return Response(status: .init(code: result.status), headers: headers)
         }
         headers[.contentType] = "application/json; charset=utf-8"
         return Response(status: .init(code: result.status), headers: headers,
-                        body: .init(byteBuffer: ByteBuffer(string: body.serialized())))
+                        body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
     private func parseQuery(_ query: String?) -> [String: String] {
@@ -203,6 +240,15 @@ struct SandboxResponder: HTTPResponder {
         }
         return out
     }
+}
+
+/// An IMF-fixdate, as `Retry-After` carries it: `Sun, 06 Nov 1994 08:49:37 GMT`.
+func httpDate(_ date: Date) -> String {
+    let formatter = DateFormatter()
+    formatter.locale = Locale(identifier: "en_US_POSIX")
+    formatter.timeZone = TimeZone(identifier: "GMT")
+    formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+    return formatter.string(from: date)
 }
 
 typealias FieldName = HTTPFields.Element.Name

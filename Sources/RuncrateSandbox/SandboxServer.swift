@@ -33,7 +33,7 @@ public final class SandboxServer: Sendable {
     public static func start(_ options: SandboxOptions = .init()) async throws -> SandboxServer {
         let core = try SandboxCore(options: options)
         var logger = Logger(label: "runcrate-sandbox")
-        logger.logLevel = .error
+        logger.logLevel = .critical
         let (ports, continuation) = AsyncStream<Result<Int, any Error>>.makeStream()
         let app = Application(
             responder: SandboxResponder(core: core),
@@ -160,6 +160,9 @@ final class SandboxCore: Sendable {
         var log: [SandboxRequestRecord] = []
         var requestCounter = 0
         var logFile: FileHandle?
+        /// Serialised `GET /instances/types` data by query string. Stock is not on the wire, so the
+        /// answer only changes when the catalogue is replaced (reset).
+        var typesCache: [String: (data: String, count: Int)] = [:]
 
         func now() -> Date { Date().addingTimeInterval(state.clockOffset) }
     }
@@ -227,6 +230,7 @@ final class SandboxCore: Sendable {
         let engine = try FaultEngine(spec: locked { $0.faults.spec }, seed: options.seed)
         mutate { inner in
             inner.state = state
+            inner.typesCache = [:]
             inner.faults = engine
             inner.log.removeAll()
         }

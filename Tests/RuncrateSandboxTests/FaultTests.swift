@@ -98,6 +98,20 @@ struct FaultTests {
         }
     }
 
+    @Test func retryAfterCanBeAnHttpDate() async throws {
+        try await withSandbox(SandboxOptions(faults: "types=503,retry-after=date+30", readyAfter: 60)) { s in
+            let r = await http(s, "GET", "/api/v1/instances/types")
+            #expect(r.status == 503)
+            let header = try #require(r.headers["retry-after"])
+            #expect(header.hasSuffix(" GMT"))
+            let formatter = DateFormatter()
+            formatter.locale = Locale(identifier: "en_US_POSIX")
+            formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+            let date = try #require(formatter.date(from: header))
+            #expect(abs(date.timeIntervalSinceNow - 30) < 5)
+        }
+    }
+
     /// The statuses a run of 40 `GET /instances` sees under a probabilistic spec.
     private func outcomes(seed: UInt64) async throws -> [Int] {
         try await withSandbox(SandboxOptions(faults: "list@0.3=503;list@0.2=500", seed: seed, readyAfter: 60)) { s in

@@ -23,8 +23,12 @@ let testKey = "rc_live_test_0123456789"
 
 func http(_ server: SandboxServer, _ method: String, _ path: String, body: String? = nil,
           key: String? = testKey, rawRequest: String? = nil) async -> HTTPReply {
-    let port = server.port
-    return await withCheckedContinuation { continuation in
+    await http(port: server.port, method, path, body: body, key: key, rawRequest: rawRequest)
+}
+
+func http(port: Int, _ method: String, _ path: String, body: String? = nil,
+          key: String? = testKey, rawRequest: String? = nil) async -> HTTPReply {
+    await withCheckedContinuation { continuation in
         Thread {
             continuation.resume(returning: exchange(port: port, method: method, path: path, body: body, key: key, rawRequest: rawRequest))
         }.start()

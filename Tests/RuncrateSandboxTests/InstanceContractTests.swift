@@ -40,6 +40,10 @@ struct InstanceContractTests {
             #expect(types.count == 1)
             #expect(types[0]["gpu_count"]?.intValue == 2)
             #expect(types[0]["region"]?.stringValue == "us-east")
+            let again = await http(s, "GET", "/api/v1/instances/types?gpu_type=h100-sxm&region=us-east&gpu_count=2")
+            #expect(again.data == r.data)
+            #expect(again.json?["meta"]?["total"]?.intValue == 1)
+            #expect(again.json?["meta"]?["requestId"] != r.json?["meta"]?["requestId"])
             let bad = await http(s, "GET", "/api/v1/instances/types?gpu_count=two")
             #expect(bad.status == 400)
             #expect(bad.errorCode == "bad_request")
@@ -111,6 +115,8 @@ struct InstanceContractTests {
         (#"{"name":"n","instance_type_id":"no-such-type"}"#, "instance_type_id"),
         (#"{"name":"n","gpu_type":"h100-sxm","region":"mars-1"}"#, "region"),
         (#"{"name":"n","gpu_type":"l40s","cpu_cores":100000}"#, "cpu_cores"),
+        (#"{"name":"n","gpu_type":"h200","gpu_count":3}"#, "gpu_count"),
+        (#"{"name":"n","gpu_type":"h200","region":"ap-southeast"}"#, "region"),
     ])
     func invalidCreatesAre422NamingTheField(body: String, field: String) async throws {
         try await withSandbox { s in
@@ -158,6 +164,15 @@ struct InstanceContractTests {
             #expect(await http(s, "GET", "/api/v1/instances/inst_nope").status == 404)
             #expect(await http(s, "GET", "/api/v1/instances/inst_nope/status").errorCode == "not_found")
             #expect(await http(s, "DELETE", "/api/v1/instances/inst_nope").status == 404)
+        }
+    }
+
+    @Test func createAnswersStartingEvenWhenReadyAtOnce() async throws {
+        try await withSandbox(SandboxOptions(readyAfter: 0)) { s in
+            let c = await http(s, "POST", "/api/v1/instances", body: #"{"name":"now","gpu_type":"l40s"}"#)
+            #expect(c.data?["status"]?.stringValue == "starting")
+            let id = try #require(c.data?["id"]?.stringValue)
+            #expect(await http(s, "GET", "/api/v1/instances/\(id)/status").data?["status"]?.stringValue == "running")
         }
     }
 
