@@ -180,3 +180,27 @@ struct UnsafeSendable<T>: @unchecked Sendable {
     let value: T
     init(_ value: T) { self.value = value }
 }
+
+@Suite struct ContractCoverageTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized
+
+    @Test func everyFunctionHasTypesHelpAndDocs() async throws {
+        let h = try await Harness.make()
+        let r = try await h.run("""
+            local names = {}
+            for k, v in pairs(runcrate) do if type(v) == "function" then names[#names + 1] = k end end
+            table.sort(names)
+            return table.concat(names, " ")
+            """)
+        let names = (r[0].stringValue ?? "").split(separator: " ").map(String.init)
+        #expect(names.count >= 30)
+        let types = try String(contentsOf: Self.root.appendingPathComponent("types/runcrate.lua"), encoding: .utf8)
+        let docs = try String(contentsOf: Self.root.appendingPathComponent("SCRIPTING.md"), encoding: .utf8)
+        for name in names {
+            #expect(types.contains("function runcrate.\(name)("), "types/runcrate.lua lacks \(name)")
+            #expect(docs.contains(name), "SCRIPTING.md lacks \(name)")
+            let help = try await h.run("return (function() local out = {} local p = print print = function(s) out[#out+1] = s end runcrate.help(runcrate.\(name)) print = p return out[1] end)()")
+            #expect(help.first?.stringValue?.hasPrefix("runcrate.\(name)") == true, "help lacks \(name)")
+        }
+    }
+}
