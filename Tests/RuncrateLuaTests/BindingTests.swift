@@ -204,3 +204,48 @@ struct UnsafeSendable<T>: @unchecked Sendable {
         }
     }
 }
+
+@Suite struct WaitAndLimitTests {
+    @Test func waitForShowsOneProgressLineOnATerminalOnly() async throws {
+        let tty = try await Harness.make(readyAfter: 0.4, stderrIsTerminal: true)
+        try await tty.run("local i = runcrate.create_instance{ name = 'pg', gpu_type = 'rtx-4090' } runcrate.wait_for(i, { interval = 0.1 })")
+        #expect(tty.stderr.contains("\r\u{1B}[Kwaiting for pg ("))
+        #expect(tty.stderr.hasSuffix("\r\u{1B}[K"))
+        let pipe = try await Harness.make(readyAfter: 0.4)
+        try await pipe.run("local i = runcrate.create_instance{ name = 'pg', gpu_type = 'rtx-4090' } runcrate.wait_for(i, { interval = 0.1 })")
+        #expect(!pipe.stderr.contains("waiting for"))
+    }
+
+    @Test func timeLimitStopsASleepPromptly() async throws {
+        let h = try await Harness.make()
+        h.lua.setTimeout(0.3)
+        let start = Date()
+        let message = await h.failure("runcrate.sleep(10)")
+        #expect(message.contains("timeout: the script ran longer than its time limit"))
+        #expect(Date().timeIntervalSince(start) < 3)
+    }
+
+    @Test func dryRunInterceptsEveryMutation() async throws {
+        let h = try await Harness.make(dryRun: true)
+        let r = try await h.run("""
+            local k = runcrate.create_ssh_key{ name = "me", public_key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl me@host" }
+            local v = runcrate.create_volume{ name = "d", size_gb = 10, region = "us-east" }
+            runcrate.resize_volume(v.id, 20)
+            runcrate.delete_volume(v.id)
+            runcrate.delete_ssh_key(k.id)
+            local e = runcrate.create_environment{ name = "x" }
+            local i = runcrate.create_instance{ name = "u", gpu_type = "l40s" }
+            local u = runcrate.update_instance(i, { max_runtime_minutes = 30, idle_shutdown_minutes = runcrate.json.null })
+            local st = runcrate.wait_for(i)
+            return k.id, v.id, e.status, u.max_runtime_minutes, st.status, runcrate.instance(i.id).status
+            """)
+        #expect(r == [.string("planned-key-1"), .string("planned-volume-2"), .string("planned"), .integer(30),
+                      .string("planned"), .string("planned")])
+        #expect(h.mutatingRequests().isEmpty)
+        try h.module.finish()
+        for op in ["create_ssh_key", "create_volume", "resize_volume", "delete_volume", "delete_ssh_key",
+                   "create_environment", "create_instance", "update_instance"] {
+            #expect(h.stderr.contains(op), "plan lacks \(op)")
+        }
+    }
+}

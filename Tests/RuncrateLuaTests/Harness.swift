@@ -20,18 +20,20 @@ final class Harness: @unchecked Sendable {
     static func make(
         dryRun: Bool = false, maxInstances: Int? = nil, maxHourlyCost: Double? = nil, verbose: Bool = false,
         json: Bool = false, planOut: String? = nil, target: RuncrateModule.Configuration.Target = .sandbox,
-        confirm: ((String) -> Bool)? = nil, readyAfter: Double = 0.2, sandbox existing: SandboxServer? = nil
+        confirm: ((String) -> Bool)? = nil, readyAfter: Double = 0.2, sandbox existing: SandboxServer? = nil,
+        stderrIsTerminal: Bool = false
     ) async throws -> Harness {
         let server: SandboxServer
         if let existing { server = existing } else { server = try await SandboxServer.start(SandboxOptions(readyAfter: readyAfter)) }
         return try Harness(dryRun: dryRun, maxInstances: maxInstances, maxHourlyCost: maxHourlyCost, verbose: verbose,
-                           json: json, planOut: planOut, target: target, confirm: confirm, sandbox: server)
+                           json: json, planOut: planOut, target: target, confirm: confirm, sandbox: server,
+                           stderrIsTerminal: stderrIsTerminal)
     }
 
     private init(
         dryRun: Bool = false, maxInstances: Int? = nil, maxHourlyCost: Double? = nil, verbose: Bool = false,
         json: Bool = false, planOut: String? = nil, target: RuncrateModule.Configuration.Target = .sandbox,
-        confirm: ((String) -> Bool)?, sandbox server: SandboxServer
+        confirm: ((String) -> Bool)?, sandbox server: SandboxServer, stderrIsTerminal: Bool
     ) throws {
         sandbox = server
         lua = try Lua()
@@ -40,6 +42,7 @@ final class Harness: @unchecked Sendable {
             target: target, dryRun: dryRun, maxInstances: maxInstances, maxHourlyCost: maxHourlyCost,
             verbose: verbose, json: json, planOutPath: planOut, confirm: confirm,
             sandboxNotice: "runcrate: sandbox mode: an in-process simulator, nothing is billed",
+            stderrIsTerminal: stderrIsTerminal,
             writeStderr: { s in box.withLockedValue { $0.stderr += s } },
             writeStdout: { s in box.withLockedValue { $0.stdout += s } },
             makeTransport: {
