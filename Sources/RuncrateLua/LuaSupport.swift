@@ -80,3 +80,15 @@ extension LuaState {
         }
     }
 }
+
+extension RuncrateModule {
+    /// A probe for `BlockingClientTransport(isCancelled:)`: true once Ctrl-C (or `Lua.interrupt()`)
+    /// asked the state to stop, so an HTTP call in flight is cancelled instead of waited out.
+    public static func interruptProbe(for L: LuaState) -> @Sendable () -> Bool {
+        let address = UInt(bitPattern: rcshim_limits_of(L))
+        return {
+            guard let limits = UnsafeMutablePointer<rcshim_limits>(bitPattern: address) else { return false }
+            return limits.pointee.interrupted != 0
+        }
+    }
+}

@@ -249,3 +249,16 @@ struct UnsafeSendable<T>: @unchecked Sendable {
         }
     }
 }
+
+@Suite struct InterruptTests {
+    @Test func ctrlCCancelsACallInFlight() async throws {
+        let h = try await Harness.make()
+        try h.sandbox.setFaults("balance=latency:5s")
+        let L = UnsafeSendable(h.lua.L)
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.3) { rcshimInterrupt(L.value) }
+        let start = Date()
+        let message = await h.failure("runcrate.balance()")
+        #expect(Date().timeIntervalSince(start) < 3)
+        #expect(message.contains("interrupted"))
+    }
+}

@@ -38,6 +38,7 @@ final class Harness: @unchecked Sendable {
         sandbox = server
         lua = try Lua()
         let box = out
+        let probe = RuncrateModule.interruptProbe(for: lua.L)
         let config = RuncrateModule.Configuration(
             target: target, dryRun: dryRun, maxInstances: maxInstances, maxHourlyCost: maxHourlyCost,
             verbose: verbose, json: json, planOutPath: planOut, confirm: confirm,
@@ -49,7 +50,7 @@ final class Harness: @unchecked Sendable {
                 let cfg = try RuncrateConfiguration(
                     apiKey: APIKey("rc_live_testkey_0123456789"), baseURL: server.baseURL,
                     retry: RetryPolicy(maxAttempts: 2, baseDelay: 0.01, maxDelay: 0.05, maxServerWait: 5))
-                return BlockingClientTransport(configuration: cfg)
+                return BlockingClientTransport(configuration: cfg, isCancelled: probe)
             })
         module = RuncrateModule(configuration: config)
         try module.install(into: lua.L, globalHelp: true)
