@@ -72,6 +72,6 @@ let package = Package(
         .testTarget(name: "RuncrateAPITests", dependencies: ["RuncrateAPI", "RuncrateSandbox"]),
         .testTarget(name: "RuncrateSandboxTests", dependencies: ["RuncrateSandbox"]),
         .testTarget(name: "RuncrateLuaTests", dependencies: ["RuncrateLua", "LuaBridge", "RuncrateAPI", "RuncrateSandbox"]),
-        .testTarget(name: "CLITests", dependencies: []),
+        .testTarget(name: "CLITests", dependencies: [], exclude: ["Fixtures"]),
     ]
 )
