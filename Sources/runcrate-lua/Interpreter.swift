@@ -73,6 +73,7 @@ final class Interpreter {
         let configuration = invocation.configuration
         if invocation.showVersion { printVersion() }
         if invocation.ignoreEnvironment { L.ignoreEnvironmentVariables() }
+        L.installStandardWarnings()
         L.openlibs()
         if configuration.safe {
             do throws(LuaError) { try L.applySafeMode() } catch { return report(error) }
@@ -96,9 +97,16 @@ final class Interpreter {
                 printVersion()
                 doREPL()
             } else {
-                _ = dofile(nil)
+                runStdinAsScript()
             }
         }
+    }
+
+    /// A piped stdin with no script named: lua.c ignores how it ends (exit status 0 even after an
+    /// error), so only the time limit and Ctrl-C, which lua lacks, change the status.
+    func runStdinAsScript() {
+        _ = dofile(nil)
+        if status == .failure { status = .success }
     }
 
     /// `arg`: the script name at 0, its arguments at 1…, the interpreter and its options below 0.

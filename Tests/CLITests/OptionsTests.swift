@@ -40,7 +40,7 @@ struct OptionsTests {
 
     @Test(arguments: badValues)
     func badOptionValuesNameTheFlag(_ arguments: [String], _ message: String) throws {
-        let result = try runcrateLua(arguments + ["-e", "print('never')"])
+        let result = try runcrateLua(arguments)
         #expect(result.stderr == message + "\nTry 'runcrate-lua --help' for more information.\n", "\(result)")
         #expect(result.stdout == "")
         #expect(result.status == 1)

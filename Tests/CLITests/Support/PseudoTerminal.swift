@@ -12,8 +12,9 @@ final class PseudoTerminalSession {
     private var mark: String.Index
 
     init(_ executable: String, argv0: String, _ arguments: [String], environment: [String: String] = [:]) throws {
-        master = posix_openpt(O_RDWR | O_NOCTTY)
-        guard master >= 0, grantpt(master) == 0, unlockpt(master) == 0, let name = ptsname(master) else {
+        master = LibC.posix_openpt(O_RDWR | O_NOCTTY)
+        var name = [CChar](repeating: 0, count: 128)
+        guard master >= 0, LibC.grantpt(master) == 0, LibC.unlockpt(master) == 0, LibC.ptsname_r(master, &name, name.count) == 0 else {
             throw SubprocessError.spawnFailed("/dev/ptmx", errno)
         }
         let slavePath = String(cString: name)
@@ -32,11 +33,19 @@ final class PseudoTerminalSession {
         posix_spawn_file_actions_adddup2(&actions, 0, 1)
         posix_spawn_file_actions_adddup2(&actions, 0, 2)
         posix_spawn_file_actions_addclose(&actions, master)
-        posix_spawn_file_actions_addchdir_np(&actions, Paths.fixtures.path)
+        _ = LibC.posix_spawn_file_actions_addchdir_np(&actions, Paths.fixtures.path)
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSID))
+        // A new session, no blocked signals, default actions: the test runner's settings must not leak in.
+        posix_spawnattr_setflags(&attributes, 0x80 /* POSIX_SPAWN_SETSID */ | Int16(POSIX_SPAWN_SETSIGMASK) | Int16(POSIX_SPAWN_SETSIGDEF))
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGINT, SIGQUIT, SIGTSTP, SIGPIPE, SIGTERM] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
         pid = try Subprocess.spawn(executable, argv: [argv0] + arguments, env: env, actions: &actions, attributes: &attributes)
         mark = output.startIndex
     }
@@ -45,6 +54,13 @@ final class PseudoTerminalSession {
         kill(pid, SIGKILL)
         _ = Subprocess.waitStatus(pid)
         close(master)
+    }
+
+    /// The process state from /proc (R, S, T…) and where it sleeps, for failure messages.
+    var processState: String {
+        let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? "gone"
+        let wchan = (try? String(contentsOfFile: "/proc/\(pid)/wchan", encoding: .utf8)) ?? "?"
+        return "stat: \(stat.prefix(80)) wchan: \(wchan)"
     }
 
     func send(_ text: String) {
@@ -64,6 +80,16 @@ final class PseudoTerminalSession {
             let remaining = deadline.timeIntervalSinceNow
             if remaining <= 0 || !readSome(timeout: remaining) { return false }
         }
+    }
+
+    /// Ctrl-D at the prompt until the process ends (a Ctrl-D that arrives before the line editor has
+    /// put the terminal in raw mode can be swallowed by the terminal); its exit status, or nil.
+    func endWithCtrlD(attempts: Int = 10) -> Int32? {
+        for _ in 0..<attempts {
+            send("\u{04}")
+            if let status = waitForExit(timeout: 3) { return status }
+        }
+        return nil
     }
 
     /// Waits for the process to end; its exit status, or nil on timeout. Reads output meanwhile.

@@ -49,7 +49,7 @@ enum Subprocess {
         posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
         posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
         for fd in inPipe + outPipe + errPipe { posix_spawn_file_actions_addclose(&actions, fd) }
-        posix_spawn_file_actions_addchdir_np(&actions, directory)
+        _ = LibC.posix_spawn_file_actions_addchdir_np(&actions, directory)
 
         let pid = try spawn(executable, argv: [argv0] + arguments, env: env, actions: &actions, attributes: nil)
         close(inPipe[0]); close(outPipe[1]); close(errPipe[1])
