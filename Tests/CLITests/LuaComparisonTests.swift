@@ -56,6 +56,7 @@ struct LuaComparisonTests {
         .init(name: "-- ends the options", arguments: ["--", "args.lua", "-e", "x"]),
         .init(name: "-- alone with a piped stdin", arguments: ["--"], stdin: "print('stdin after --')\n"),
         .init(name: "- runs stdin with arguments", arguments: ["-", "a", "b"], stdin: "print('from stdin', ...)\nprint(arg[0], arg[1], arg[-1])\n"),
+        .init(name: "- with an error exits 1", arguments: ["-"], stdin: "error('from stdin')\n"),
         .init(name: "LUA_INIT code runs first", arguments: ["-e", "print(x)"], environment: ["LUA_INIT": "x = 'from LUA_INIT'"]),
         .init(name: "LUA_INIT_5_4 wins over LUA_INIT", arguments: ["-e", "print(x)"],
               environment: ["LUA_INIT": "x = 'plain'", "LUA_INIT_5_4": "x = 'versioned'"]),
