@@ -1,1 +1,7 @@
-print("runcrate-lua: not yet built")
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#elseif canImport(Darwin)
+@preconcurrency import Darwin
+#endif
+
+exit(Interpreter.main(CommandLine.arguments))

@@ -1,0 +1,1 @@
+error("failmod refuses to load")

@@ -1,0 +1,5 @@
+local n = 0
+for line in io.lines() do
+  n = n + 1
+  print(n, line:upper())
+end

@@ -1,0 +1,2 @@
+print("script returns values; lua ignores them")
+return 1, 2, 3

@@ -1,0 +1,2 @@
+#!/usr/bin/env runcrate-lua
+print("shebang skipped", ...)

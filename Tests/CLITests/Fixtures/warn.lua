@@ -1,0 +1,5 @@
+warn("first ", "warning")
+warn("@off")
+warn("hidden")
+warn("@on")
+warn("second")
