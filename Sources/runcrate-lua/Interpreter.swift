@@ -19,10 +19,15 @@ final class Interpreter {
     var progname: String? = Interpreter.name
     /// How the run ends, set by the first error reported outside the REPL.
     var status: ExitStatus = .success
+    /// The `runcrate` module's side of the run.
+    let runcrate: RuncrateModuleHookup
+    /// With `--json`, whether the script's result was printed (then the plan is not).
+    var printedResult = false
 
     init(invocation: Invocation, lua: Lua) {
         self.invocation = invocation
         self.lua = lua
+        runcrate = RuncrateModuleHookup(configuration: invocation.configuration)
     }
 
     /// Parses the command line, then runs everything inside one protected call, as lua.c's `main`.
@@ -41,13 +46,6 @@ final class Interpreter {
             fputs(Usage.version, stdout)
             return ExitStatus.success.rawValue
         }
-        let unavailable = RuncrateModuleHookup.unavailableOptions(invocation.configuration)
-        if !unavailable.isEmpty {
-            let list = unavailable.joined(separator: ", ")
-            let verb = unavailable.count == 1 ? "is" : "are"
-            errorLine("\(name): \(list) \(verb) not yet available: this build has no runcrate module")
-            return ExitStatus.failure.rawValue
-        }
         guard let lua = try? Lua(openLibraries: false) else {
             errorLine("\(name): cannot create state: not enough memory")
             return ExitStatus.failure.rawValue
@@ -65,7 +63,7 @@ final class Interpreter {
         } catch {
             report(error)
         }
-        return RuncrateModuleHookup.finish(L, status: status)
+        return runcrate.finish(status: status, printedResult: printedResult)
     }
 
     /// lua.c's `pmain`: set up the state, then LUA_INIT, `-e`/`-l`/`-W`, the script, the REPL.
@@ -80,7 +78,11 @@ final class Interpreter {
         }
         createArgTable()
         useGenerationalGC()
-        RuncrateModuleHookup.install(into: L, configuration: configuration)
+        do throws(LuaError) {
+            try runcrate.install(into: L, interactive: invocation.interactive || invocation.scriptIndex == nil)
+        } catch {
+            return report(error)
+        }
         lua.setMemoryLimit(configuration.memoryLimitBytes)
         lua.setTimeout(configuration.timeoutSeconds)
         if !invocation.ignoreEnvironment {
@@ -173,6 +175,8 @@ final class Interpreter {
     /// Loads the script (`-` alone is standard input) and calls it with the script arguments.
     func handleScript(_ index: Int) -> Bool {
         let path: String? = invocation.scriptIsStdin ? nil : invocation.arguments[index]
+        let top = L.gettop()
+        defer { L.settop(top) }
         do throws(LuaError) {
             try L.loadfile(path)
             let n = try pushArgs()
@@ -181,6 +185,7 @@ final class Interpreter {
             report(error)
             return false
         }
+        printedResult = runcrate.printResult(at: top + 1, in: L)
         return true
     }
 
@@ -240,7 +245,9 @@ final class Interpreter {
 
     /// Prints an error as lua.c does and remembers how the run ends.
     func report(_ error: LuaError) {
-        if status == .success { status = Self.exitStatus(for: error.kind) }
+        if status == .success {
+            status = RuncrateModuleHookup.exitStatus(forMessage: error.message) ?? Self.exitStatus(for: error.kind)
+        }
         message(error.message)
     }
 
