@@ -22,7 +22,7 @@ struct LimitsTests {
 
     @Test func endlessLoopIsStoppedWithStatus124() throws {
         let result = try runcrateLua(["--timeout", "1", "-e", "while true do end"])
-        #expect(result.stderr.hasPrefix("runcrate-lua: timeout: the script ran longer than its time limit"), "\(result)")
+        #expect(result.stderr.hasPrefix("runcrate-lua: (command line):1: timeout: the script ran longer than its time limit\nstack traceback:"), "\(result)")
         #expect(result.status == 124, "\(result)")
     }
 

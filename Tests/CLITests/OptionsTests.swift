@@ -46,17 +46,29 @@ struct OptionsTests {
         #expect(result.status == 1)
     }
 
-    static let moduleOptions: [[String]] = [
-        ["--sandbox"], ["--live"], ["--dry-run"], ["--dry-run", "--plan-out", "p.json"], ["--max-instances", "2"],
-        ["--max-hourly-cost", "3.5"], ["--environment", "prod"], ["--json"], ["--verbose"], ["--yes"],
+    static let moduleOptions: [([String], String)] = [
+        (["--sandbox"], "sandbox"), (["--dry-run"], "dry-run"), (["--sandbox", "--dry-run", "--plan-out", "/dev/null"], "dry-run"),
+        (["--max-instances", "2"], "sandbox"), (["--max-hourly-cost", "3.5"], "sandbox"), (["--environment", "prod"], "sandbox"),
+        (["--json"], "sandbox"), (["--verbose"], "sandbox"), (["--yes"], "sandbox"),
     ]
 
     @Test(arguments: moduleOptions)
-    func moduleOptionsAreRefusedUntilTheModuleExists(_ arguments: [String]) throws {
-        let result = try runcrateLua(arguments + ["-e", "print('never')"])
-        #expect(result.stderr.contains("not yet available"), "\(result)")
-        #expect(result.stderr.contains(arguments[0]), "\(result)")
-        #expect(result.stdout == "")
+    func moduleOptionsSetTheMode(_ arguments: [String], _ mode: String) throws {
+        let result = try runcrateLua(arguments + ["-e", "print(runcrate.mode)"])
+        #expect(result.stdout == mode + "\n", "\(result)")
+        // No API call was made, so no sandbox notice; a dry run still reports its (empty) plan.
+        let expected = mode == "dry-run"
+            ? "dry-run plan (nothing was created, changed or deleted):\n  #  call  target  details  USD/h\ntotal: 0 instances, 0.00 USD/h\n"
+            : ""
+        #expect(result.stderr == expected, "\(result)")
+        #expect(result.status == 0)
+    }
+
+    @Test func liveWithoutAKeyFailsAtTheFirstCallNamingTheKey() throws {
+        let result = try runcrateLua(["--live", "-e", "print(runcrate.mode) runcrate.balance()"], environment: ["XDG_CONFIG_HOME": "/nonexistent"])
+        #expect(result.stdout == "live\n", "\(result)")
+        #expect(result.stderr.contains("configuration_error"), "\(result)")
+        #expect(result.stderr.contains("RUNCRATE_API_KEY"), "\(result)")
         #expect(result.status == 1)
     }
 

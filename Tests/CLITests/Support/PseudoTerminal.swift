@@ -82,12 +82,17 @@ final class PseudoTerminalSession {
         }
     }
 
-    /// Ctrl-D at the prompt until the process ends (a Ctrl-D that arrives before the line editor has
-    /// put the terminal in raw mode can be swallowed by the terminal); its exit status, or nil.
+    /// Ctrl-D at the prompt until the process ends; its exit status, or nil. It waits for the prompt
+    /// first: a Ctrl-D typed while the terminal is still in cooked mode becomes a NUL character in the
+    /// line editor's buffer once it switches to raw mode, and Ctrl-D on a non-empty line is not EOF —
+    /// so each retry also clears the line (Ctrl-U) first.
     func endWithCtrlD(attempts: Int = 10) -> Int32? {
+        expect("> ", timeout: 10)
+        Thread.sleep(forTimeInterval: 0.2)
         for _ in 0..<attempts {
             send("\u{04}")
             if let status = waitForExit(timeout: 3) { return status }
+            send("\u{15}")
         }
         return nil
     }
