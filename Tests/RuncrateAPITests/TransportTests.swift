@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import NIOConcurrencyHelpers
 import Testing
 
@@ -225,9 +226,11 @@ import Testing
     }
 
     @Test func refusedConnectionIsRetriedForReadsAndCreates() async throws {
-        let server = try await ScriptedServer { _ in .respond(200, body: "{}") }
-        let url = server.baseURL
-        await server.stop()
+        // A port that is bound but not listening refuses connections, and stays ours for the whole
+        // test (a stopped server's port could be taken by a test running in parallel).
+        let refusing = try RefusingPort()
+        defer { refusing.close() }
+        let url = "http://127.0.0.1:\(refusing.port)"
         let transcript = Transcript()
         let client = try makeClient(url, transcript: transcript, retry: RetryPolicy(maxAttempts: 2, baseDelay: 0.01))
         let read = await expectError(transcript) { _ = try await client.environments() }
@@ -304,4 +307,27 @@ import Testing
         try await client?.shutdown()
         try await Task.sleep(nanoseconds: 50_000_000)
     }
+}
+
+/// A loopback TCP port bound without listening: connecting to it is refused.
+final class RefusingPort: Sendable {
+    let fd: Int32
+    let port: Int
+
+    init() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard fd >= 0, bound else { throw RuncrateError(code: "test", message: "cannot bind a loopback port") }
+        self.fd = fd
+        port = Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    func close() { _ = Glibc.close(fd) }
 }
