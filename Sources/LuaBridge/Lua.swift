@@ -9,6 +9,7 @@ public final class Lua {
     public init(memoryLimit: Int? = nil, openLibraries: Bool = true) throws(LuaBridgeError) {
         guard let state = rcshim_newstate(0) else { throw LuaBridgeError("cannot create Lua state: not enough memory") }
         L = state
+        L.installStandardWarnings()
         if openLibraries { luaL_openlibs(L) }
         if let memoryLimit { setMemoryLimit(memoryLimit) }
     }
