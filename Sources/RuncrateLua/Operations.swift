@@ -35,8 +35,17 @@ extension RuncrateModule {
             try createInstance(L)
         case "instances":
             let search = try options(L, 2, op, known: ["search"]) { r, _ in r.string("search") }["search"] as? String
-            let list = try send(try prepare { () throws(RuncrateError) in try Endpoint.listInstances(search: search) })
-            pushJSON(.array(list.map(\.raw)), L)
+            var list = try send(try prepare { () throws(RuncrateError) in try Endpoint.listInstances(search: search) }).map(\.raw)
+            if dry {
+                // The run's planned instances are listed too (in plan order, with their planned
+                // status), as a live run would list the instances it created.
+                list += planner.plannedInOrder.filter { inst in
+                    guard let search, !search.isEmpty else { return true }
+                    if case .object(let o) = inst, case .string(let n)? = o["name"] { return n.localizedCaseInsensitiveContains(search) }
+                    return false
+                }
+            }
+            pushJSON(.array(list), L)
         case "instance":
             let id = try identifier(L, 2, op)
             if dry, let planned = planner.plannedInstances[id] { return pushJSON(planned, L) }

@@ -57,7 +57,14 @@ final class Planner {
         return "planned-\(kind)-\(otherCounter)"
     }
 
-    func addPlanned(_ instance: JSONValue, id: String) { plannedInstances[id] = instance }
+    func addPlanned(_ instance: JSONValue, id: String) {
+        if plannedInstances[id] == nil { plannedOrder.append(id) }
+        plannedInstances[id] = instance
+    }
+
+    private var plannedOrder: [String] = []
+    /// The planned instances in the order they were planned.
+    var plannedInOrder: [JSONValue] { plannedOrder.compactMap { plannedInstances[$0] } }
 
     func markPlanned(_ id: String, status: String) {
         guard case .object(var fields)? = plannedInstances[id] else { return }

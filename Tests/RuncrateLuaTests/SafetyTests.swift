@@ -100,6 +100,20 @@ import Testing
         #expect(o["hourly_cost_max"] == .double(15.05))
     }
 
+    @Test func plannedInstancesAreListedAfterTheServers() async throws {
+        let h = try await Harness.make(dryRun: true)
+        let r = try await h.run("""
+            local a = runcrate.create_instance{ name = "lst-a", gpu_type = "l40s" }
+            runcrate.create_instance{ name = "other", gpu_type = "l40s" }
+            runcrate.delete_instance(a)
+            local names = {}
+            for _, i in ipairs(runcrate.instances{ search = "LST" }) do names[#names + 1] = i.name .. " " .. i.status end
+            return #runcrate.instances(), table.concat(names, ",")
+            """)
+        #expect(r == [.integer(2), .string("lst-a terminated")])
+        #expect(h.mutatingRequests().isEmpty)
+    }
+
     @Test func thePlanTableShowsRangesAndSaysTheTopIsTheWorstCase() async throws {
         let h = try await Harness.make(dryRun: true)
         try await h.run("""
