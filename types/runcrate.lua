@@ -80,6 +80,7 @@
 ---@field ip string?
 ---@field os_image string?
 ---@field cost_per_hour number?
+---@field cost_per_hour_max number? dry run only: the dearest catalogue config a `gpu_type` create could get
 ---@field created_at string?
 ---@field deployed_at string?
 ---@field max_runtime_minutes integer?

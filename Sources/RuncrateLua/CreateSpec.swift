@@ -61,7 +61,13 @@ extension SpecReader {
             }
         }
         let strictErrors = errors
-        let failedFields = failed
+        // env and startup_commands come back with every item that could be read even when some
+        // could not (bad items are left out or stand in as valid placeholders), so the client's
+        // rules still check the rest: only fields that could not be read at all silence them.
+        var partlyRead: Set<String> = []
+        if request.envVars != nil { partlyRead.formUnion(["env", "env_vars"]) }
+        if request.startupCommands != nil { partlyRead.insert("startup_commands") }
+        let failedFields = failed.subtracting(partlyRead)
         let prepared: PreparedCreateInstance
         do {
             prepared = try PreparedCreateInstance(request)
@@ -101,7 +107,10 @@ extension SpecReader {
     }
 
     /// `env` as a map (`{NAME=value}`, sent sorted by key) or the wire list (`{{key=, value=}}`).
-    /// Returns the variables and, for each, how the script named it.
+    /// Returns the variables and, for each, how the script named it; nil only when the table as a
+    /// whole cannot be read. A variable whose value is bad is still returned (with an empty value,
+    /// its error already recorded) so its name gets the client's checks too; one without a
+    /// readable name is left out.
     mutating func env(_ field: String) -> ([EnvVar], [String], Bool)? {
         guard checkPlainTable(-1, field: field, what: "table of NAME=value pairs or {key=, value=} list") else { return nil }
         let t = L.absindex(-1)
@@ -123,43 +132,48 @@ extension SpecReader {
         }
         var vars: [EnvVar] = []
         var labels: [String] = []
-        var ok = true
         if n == 0 {
             for key in stringKeys.sorted() {
                 let label = "\(field).\(key)"
                 L.rawget(t, field: key)
-                if let (value, secret) = stringish(label) {
-                    vars.append(EnvVar(key: key, value: value, secret: secret))
-                    labels.append(label)
-                } else { ok = false }
+                let (value, secret) = stringish(label) ?? ("", false)
+                vars.append(EnvVar(key: key, value: value, secret: secret))
+                labels.append(label)
                 L.pop()
             }
-            return ok ? (vars, labels, true) : nil
+            return (vars, labels, true)
         }
         for i in 1...n {
             let label = "\(field).\(i)"
             L.rawgeti(t, lua_Integer(i))
             defer { L.pop() }
-            guard checkPlainTable(-1, field: label, what: "{key=, value=} table") else { ok = false; continue }
+            guard checkPlainTable(-1, field: label, what: "{key=, value=} table") else { continue }
             var key: String?
             var value: (String, Bool)?
             var secretFlag = false
+            var readable = true
             let before = errors.count
             fields(of: -1, prefix: label, known: ["key", "value", "secret"]) { r, k in
                 switch k {
-                case "key": key = r.string("\(label).key")
+                case "key":
+                    key = r.string("\(label).key")
+                    if key == nil { readable = false }
                 case "value": value = r.stringish("\(label).value")
                 case "secret": secretFlag = r.boolean("\(label).secret") ?? false
                 default: break
                 }
             }
-            if errors.count > before { ok = false; continue }
-            guard let key else { fail("\(label).key", "\(label).key is required"); ok = false; continue }
-            guard let (v, s) = value else { fail("\(label).value", "\(label).value is required"); ok = false; continue }
+            let itemHadErrors = errors.count > before
+            guard let key else {
+                if readable && !itemHadErrors { fail("\(label).key", "\(label).key is required") }
+                continue
+            }
+            if value == nil && !itemHadErrors { fail("\(label).value", "\(label).value is required") }
+            let (v, s) = value ?? ("", false)
             if s || secretFlag { secrets.add(v) }
             vars.append(EnvVar(key: key, value: v, secret: s || secretFlag))
             labels.append(label)
         }
-        return ok ? (vars, labels, false) : nil
+        return (vars, labels, false)
     }
 }

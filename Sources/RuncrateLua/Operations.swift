@@ -35,8 +35,17 @@ extension RuncrateModule {
             try createInstance(L)
         case "instances":
             let search = try options(L, 2, op, known: ["search"]) { r, _ in r.string("search") }["search"] as? String
-            let list = try send(try prepare { () throws(RuncrateError) in try Endpoint.listInstances(search: search) })
-            pushJSON(.array(list.map(\.raw)), L)
+            var list = try send(try prepare { () throws(RuncrateError) in try Endpoint.listInstances(search: search) }).map(\.raw)
+            if dry {
+                // The run's planned instances are listed too (in plan order, with their planned
+                // status), as a live run would list the instances it created.
+                list += planner.plannedInOrder.filter { inst in
+                    guard let search, !search.isEmpty else { return true }
+                    if case .object(let o) = inst, case .string(let n)? = o["name"] { return n.localizedCaseInsensitiveContains(search) }
+                    return false
+                }
+            }
+            pushJSON(.array(list), L)
         case "instance":
             let id = try identifier(L, 2, op)
             if dry, let planned = planner.plannedInstances[id] { return pushJSON(planned, L) }
@@ -158,18 +167,23 @@ extension RuncrateModule {
             inst["gpu_count"] = (req.gpuCount ?? type?.gpuCount).map(JSONValue.int)
             inst["region"] = (req.region ?? type?.region).map(JSONValue.string)
             if let t = req.instanceTypeID { inst["instance_type_id"] = .string(t) }
-            if let price { inst["cost_per_hour"] = .double(price) }
+            if let price {
+                inst["cost_per_hour"] = .double(price.low)
+                inst["cost_per_hour_max"] = .double(price.high)
+            }
             if let m = req.maxRuntimeMinutes { inst["max_runtime_minutes"] = .int(m) }
             if let m = req.idleShutdownMinutes { inst["idle_shutdown_minutes"] = .int(m) }
             planner.addPlanned(.object(inst), id: id)
             planner.record(PlanEntry(op: "create_instance", method: request.method, path: request.path, id: id,
-                                     name: req.name, body: request.redactedBody, costPerHour: price))
-            planner.countInstance(costPerHour: price)
+                                     name: req.name, body: request.redactedBody, price: price))
+            // Nothing was created, so no real price exists: the governor counts the worst case,
+            // as the live run's pre-check would.
+            planner.countInstance(costPerHour: price?.high)
             return pushJSON(.object(inst), L)
         }
         if configuration.target == .live, !confirmed, let confirm = configuration.confirm {
             let what = req.gpuType ?? req.instanceTypeID ?? "?"
-            let cost = price.map { String(format: "about %.2f USD/h", $0) } ?? "price unknown"
+            let cost = price.map { "about \($0.text) USD/h" } ?? "price unknown"
             let question = "runcrate: create instance '\(req.name ?? "")' (\(what) x\(req.gpuCount ?? 1), \(cost)) on the LIVE API? [y/N] "
             guard confirm(question) else {
                 throw ErrorInfo(code: "cancelled", message: "the create of '\(req.name ?? "")' was not confirmed")
@@ -177,7 +191,8 @@ extension RuncrateModule {
             confirmed = true
         }
         let inst = try sendCreate(spec.prepared, failover: L.toboolean(3))
-        planner.countInstance(costPerHour: inst.costPerHour ?? price)
+        // The real price, once the server has picked a config; the worst case if it did not say.
+        planner.countInstance(costPerHour: inst.costPerHour ?? price?.high)
         pushJSON(inst.raw, L)
     }
 
@@ -231,29 +246,48 @@ extension RuncrateModule {
         pushJSON(.array(types.map(\.raw)), L)
     }
 
-    /// The catalogue config a create would most likely get: the exact type, or the cheapest match.
-    func catalogueMatch(_ req: CreateInstanceRequest) -> InstanceType? {
-        guard let types = try? fullCatalogue() else { return nil }
-        if let id = req.instanceTypeID { return types.first { $0.id == id } }
-        guard let gpu = req.gpuType else { return nil }
+    /// Every catalogue config the server could pick for a create: the exact type, or each config of
+    /// the GPU type that fits the spec (gpu_count, region unless `auto`, and cpu_cores / memory /
+    /// storage minimums, which the server filters on). There is no stock field, so any of them may be
+    /// the cheapest one in stock when the create arrives.
+    func catalogueMatches(_ req: CreateInstanceRequest) -> [InstanceType] {
+        guard let types = try? fullCatalogue() else { return [] }
+        if let id = req.instanceTypeID { return types.filter { $0.id == id }.prefix(1).map { $0 } }
+        guard let gpu = req.gpuType else { return [] }
         let region = (req.region == nil || req.region == "auto") ? nil : req.region
-        return types.filter {
-            $0.gpuType == gpu && (req.gpuCount == nil || $0.gpuCount == req.gpuCount)
-                && (region == nil || $0.region == region) && $0.hourlyRate != nil
-        }.min { ($0.hourlyRate ?? 0) < ($1.hourlyRate ?? 0) }
+        return types.filter { t in
+            t.gpuType == gpu && (req.gpuCount == nil || t.gpuCount == req.gpuCount)
+                && (region == nil || t.region == region)
+                && Self.fits(req.cpuCores, t.cpuCores.map(Double.init)) && Self.fits(req.memory, t.memoryGB)
+                && Self.fits(req.storage, t.storageGB)
+        }
     }
 
-    /// USD/h for a create, from the catalogue; fetched only when a dry run, a cost cap or the live
-    /// confirmation needs it.
-    private func estimatePrice(_ req: CreateInstanceRequest) throws(ErrorInfo) -> Double? {
+    /// A minimum the spec asks for against what a config offers (unknown offers might fit).
+    private static func fits(_ wanted: Int?, _ offered: Double?) -> Bool {
+        guard let wanted, let offered else { return true }
+        return Double(wanted) <= offered
+    }
+
+    /// The catalogue config a create would most likely get: the exact type, or the cheapest match.
+    func catalogueMatch(_ req: CreateInstanceRequest) -> InstanceType? {
+        catalogueMatches(req).filter { $0.hourlyRate != nil }.min { ($0.hourlyRate ?? 0) < ($1.hourlyRate ?? 0) }
+    }
+
+    /// USD/h for a create, from the catalogue: one price for an `instance_type_id`, the cheapest to
+    /// the dearest matching config for a `gpu_type`. Fetched only when a dry run, a cost cap or the
+    /// live confirmation needs it.
+    private func estimatePrice(_ req: CreateInstanceRequest) throws(ErrorInfo) -> PriceRange? {
         let needed = configuration.dryRun || configuration.maxHourlyCost != nil
             || (configuration.target == .live && configuration.confirm != nil && !confirmed)
         guard needed else { return nil }
         _ = try fullCatalogue()
-        return catalogueMatch(req)?.hourlyRate
+        let rates = catalogueMatches(req).compactMap(\.hourlyRate)
+        guard let low = rates.min(), let high = rates.max() else { return nil }
+        return PriceRange(low: low, high: high, exact: req.instanceTypeID != nil)
     }
 
-    private func checkSpendCaps(_ req: CreateInstanceRequest, price: Double?) throws(ErrorInfo) {
+    private func checkSpendCaps(_ req: CreateInstanceRequest, price: PriceRange?) throws(ErrorInfo) {
         let name = req.name ?? ""
         if let max = configuration.maxInstances, planner.instanceCount + 1 > max {
             throw ErrorInfo(code: "spend_cap",
@@ -264,10 +298,17 @@ extension RuncrateModule {
                 throw ErrorInfo(code: "spend_cap",
                     message: "the price of '\(name)' is not in the catalogue, so --max-hourly-cost \(Self.money(max)) cannot be checked")
             }
-            let total = planner.hourlyCost + price
+            // A gpu_type create may get any matching config (the cheapest one in stock), so the cap
+            // is checked against the dearest.
+            let total = planner.hourlyCost + price.high
             if total > max + 1e-9 {
+                let over = "bring this run to \(Self.money(total)) USD/h, over --max-hourly-cost \(Self.money(max))"
+                if price.isRange {
+                    throw ErrorInfo(code: "spend_cap",
+                        message: "creating '\(name)' could \(over): it is priced at its worst case, \(Self.money(price.high)) USD/h (matching \(req.gpuType ?? "") configs cost \(price.text); the server picks the cheapest in stock)")
+                }
                 throw ErrorInfo(code: "spend_cap",
-                    message: "creating '\(name)' (\(Self.money(price)) USD/h) would bring this run to \(Self.money(total)) USD/h, over --max-hourly-cost \(Self.money(max))")
+                    message: "creating '\(name)' (\(Self.money(price.high)) USD/h) would \(over)")
             }
         }
     }

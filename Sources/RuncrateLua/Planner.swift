@@ -11,7 +11,26 @@ struct PlanEntry {
     /// The body as it would be sent, secrets shown as `***`.
     var body: JSONValue?
     /// Estimated USD/h for creates, from the catalogue.
-    var costPerHour: Double?
+    var price: PriceRange?
+}
+
+/// What a create may cost per hour, from the catalogue. An `instance_type_id` has one price; a
+/// `gpu_type` gets the cheapest matching config *in stock*, and the catalogue has no stock field,
+/// so it may cost anything from the cheapest (`low`) to the dearest (`high`) matching config.
+struct PriceRange: Equatable {
+    var low: Double
+    var high: Double
+    /// An `instance_type_id` create: the price is known.
+    var exact: Bool
+
+    var isRange: Bool { high > low + 1e-9 }
+    /// `2.49` or `2.49–2.79`.
+    var text: String { Self.text(low, high) }
+
+    static func text(_ low: Double, _ high: Double) -> String {
+        let a = String(format: "%.2f", low), b = String(format: "%.2f", high)
+        return a == b ? a : "\(a)–\(b)"
+    }
 }
 
 /// The dry-run plan and the spend governor's tally for one run.
@@ -21,7 +40,8 @@ final class Planner {
     private var otherCounter = 0
     /// Planned instances by id, so reads and deletes of them work in a dry run.
     private(set) var plannedInstances: [String: JSONValue] = [:]
-    /// Instances created (or planned) in this run, and their summed USD/h.
+    /// Instances created (or planned) in this run, and their summed USD/h: the real price of each
+    /// created one, the worst case of each planned one.
     private(set) var instanceCount = 0
     private(set) var hourlyCost = 0.0
 
@@ -37,7 +57,14 @@ final class Planner {
         return "planned-\(kind)-\(otherCounter)"
     }
 
-    func addPlanned(_ instance: JSONValue, id: String) { plannedInstances[id] = instance }
+    func addPlanned(_ instance: JSONValue, id: String) {
+        if plannedInstances[id] == nil { plannedOrder.append(id) }
+        plannedInstances[id] = instance
+    }
+
+    private var plannedOrder: [String] = []
+    /// The planned instances in the order they were planned.
+    var plannedInOrder: [JSONValue] { plannedOrder.compactMap { plannedInstances[$0] } }
 
     func markPlanned(_ id: String, status: String) {
         guard case .object(var fields)? = plannedInstances[id] else { return }
@@ -61,18 +88,31 @@ final class Planner {
             if let id = e.id { o["id"] = .string(id) }
             if let name = e.name { o["name"] = .string(name) }
             if let body = e.body { o["body"] = body }
-            if let cost = e.costPerHour { o["cost_per_hour"] = .double(cost) }
+            if let price = e.price {
+                o["cost_per_hour"] = .double(price.low)
+                o["cost_per_hour_min"] = .double(price.low)
+                o["cost_per_hour_max"] = .double(price.high)
+                o["price_exact"] = .bool(price.exact)
+            }
             return .object(o)
         }
         let creates = entries.filter { $0.op == "create_instance" }
-        let total = creates.compactMap(\.costPerHour).reduce(0, +)
+        let (low, high) = Self.totals(creates)
         return .object([
             "mode": .string(mode),
             "calls": .array(calls),
             "instances": .int(creates.count),
-            "hourly_cost": .double((total * 100).rounded() / 100),
+            "hourly_cost": .double(Self.cents(low)),
+            "hourly_cost_min": .double(Self.cents(low)),
+            "hourly_cost_max": .double(Self.cents(high)),
         ])
     }
+
+    private static func totals(_ creates: [PlanEntry]) -> (Double, Double) {
+        (creates.compactMap { $0.price?.low }.reduce(0, +), creates.compactMap { $0.price?.high }.reduce(0, +))
+    }
+
+    private static func cents(_ v: Double) -> Double { (v * 100).rounded() / 100 }
 
     /// The plan as a table for people.
     func table() -> String {
@@ -93,7 +133,7 @@ final class Planner {
                 }
             }
             rows.append([String(i + 1), e.op, e.id ?? "", details,
-                         e.costPerHour.map { String(format: "%.2f", $0) } ?? ""])
+                         e.price?.text ?? ""])
         }
         let widths = (0..<5).map { c in rows.map { $0[c].count }.max() ?? 0 }
         var lines = ["dry-run plan (nothing was created, changed or deleted):"]
@@ -105,8 +145,12 @@ final class Planner {
             lines.append("  " + cells.joined(separator: "  ").trimmingTrailingSpaces())
         }
         let creates = entries.filter { $0.op == "create_instance" }
-        let total = creates.compactMap(\.costPerHour).reduce(0, +)
-        lines.append(String(format: "total: %d instance%@, %.2f USD/h", creates.count, creates.count == 1 ? "" : "s", total))
+        let (low, high) = Self.totals(creates)
+        lines.append("total: \(creates.count) instance\(creates.count == 1 ? "" : "s"), \(PriceRange.text(low, high)) USD/h")
+        if creates.contains(where: { $0.price?.isRange == true }) {
+            lines.append("  (a gpu_type create gets the cheapest matching config in stock: a range runs from the cheapest")
+            lines.append("   to the dearest matching config in the catalogue; the upper bound is the worst case)")
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 

@@ -165,12 +165,13 @@ struct SpecReader {
         }
     }
 
-    /// A list of strings (the table on top).
+    /// A list of strings (the table on top). Every item is checked even when some are bad or the
+    /// table has other keys; a bad item stands in as a valid placeholder (its error recorded), so
+    /// the client's rules still check the others at their positions. Nil only when it is not a table.
     mutating func stringList(_ field: String) -> [String]? {
         guard checkPlainTable(-1, field: field, what: "list of strings") else { return nil }
         let t = L.absindex(-1)
         let n = L.rawlen(t)
-        var ok = true
         var extra: [String] = []
         L.forEachRaw(t) {
             if let i = L.tointeger(-2), L.isinteger(-2), i >= 1, i <= n { return }
@@ -178,15 +179,14 @@ struct SpecReader {
         }
         if !extra.isEmpty {
             fail(field, "\(field): list expected, found key \(extra.sorted()[0])")
-            return nil
         }
         var out: [String] = []
         for i in 1...max(n, 1) where i <= n {
             L.rawgeti(t, lua_Integer(i))
-            if let s = string("\(field).\(i)") { out.append(s) } else { ok = false }
+            out.append(string("\(field).\(i)") ?? "<invalid>")
             L.pop()
         }
-        return ok ? out : nil
+        return out
     }
 }
 

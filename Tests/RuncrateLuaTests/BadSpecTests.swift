@@ -83,6 +83,26 @@ let badSpecs: [BadSpec] = [
             #"name | name must be a non-empty string (got "")"#,
             "memory | memory must be an integer >= 1 (got 0)"),
     BadSpec("return { \(ok), gpu_type = 5 }", "gpu_type | gpu_type: string expected, got integer 5"),
+    // A Lua-level error in one part of a field does not hide the client's checks of the rest.
+    BadSpec("return { \(ok), env = { OK = {}, ['1BAD'] = 'v' } }",
+            "env.OK | env.OK: string expected, got table",
+            #"env.1BAD | env.1BAD must match ^[A-Za-z_][A-Za-z0-9_]*$ (got "1BAD")"#),
+    BadSpec("return { \(ok), env = { ['1BAD'] = {} } }",
+            "env.1BAD | env.1BAD: string expected, got table",
+            #"env.1BAD | env.1BAD must match ^[A-Za-z_][A-Za-z0-9_]*$ (got "1BAD")"#),
+    BadSpec("return { \(ok), env = { { key = 'A', value = {} }, { key = 'A', value = '2' }, { key = '9', value = '3' } } }",
+            "env.1.value | env.1.value: string expected, got table",
+            #"env.2.key | env.2.key must be unique (got "A" again; first at env_vars.0.key)"#,
+            #"env.3.key | env.3.key must match ^[A-Za-z_][A-Za-z0-9_]*$ (got "9")"#),
+    BadSpec("return { \(ok), env = { { key = '1BAD', value = '1', extra = true } } }",
+            "env.1.extra | unknown field 'env.1.extra'",
+            #"env.1.key | env.1.key must match ^[A-Za-z_][A-Za-z0-9_]*$ (got "1BAD")"#),
+    BadSpec("return { \(ok), startup_commands = { {}, '' } }",
+            "startup_commands.1 | startup_commands.1: string expected, got table",
+            #"startup_commands.2 | startup_commands.2 must be a non-empty string (got "")"#),
+    BadSpec("return { \(ok), startup_commands = { '', x = 'a' } }",
+            "startup_commands | startup_commands: list expected, found key 'x'",
+            #"startup_commands.1 | startup_commands.1 must be a non-empty string (got "")"#),
 ]
 
 @Suite struct BadSpecTests {

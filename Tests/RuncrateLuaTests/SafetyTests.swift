@@ -26,7 +26,8 @@ import Testing
         #expect(!h.sandbox.requestLog().isEmpty)  // the catalogue was read
         try h.module.finish()
         #expect(h.stderr.contains("dry-run plan (nothing was created, changed or deleted):"))
-        #expect(h.stderr.contains("total: 3 instances, 1.71 USD/h"))
+        // rtx-4090 x1 configs cost 0.41–0.44 and l40s 'vivid-curie-l40sx1-6f35' exactly 0.89.
+        #expect(h.stderr.contains("total: 3 instances, 1.71–1.77 USD/h"))
         let saved = try String(contentsOfFile: planOut, encoding: .utf8)
         let plan = try #require(JSONValue.parse(saved))
         guard case .object(let o) = plan, case .array(let calls)? = o["calls"] else { Issue.record("bad plan"); return }
@@ -60,8 +61,71 @@ import Testing
         try await h.run(#"runcrate.create_instance{ name = "j", gpu_type = "l40s", gpu_count = 1 }"#)
         try h.module.finish()
         let plan = try #require(JSONValue.parse(h.stdout))
-        if case .object(let o) = plan { #expect(o["hourly_cost"] == .double(0.89)) }
+        if case .object(let o) = plan {
+            #expect(o["hourly_cost"] == .double(0.89))
+            #expect(o["hourly_cost_min"] == .double(0.89))
+            #expect(o["hourly_cost_max"] == .int(1))  // 1.00 is written as 1
+        }
         #expect(h.module.planJSON != nil)
+    }
+
+    /// A gpu_type create is planned as a range (the server picks the cheapest config *in stock*);
+    /// an instance_type_id create keeps one price. The range follows the spec's filters.
+    @Test func gpuTypeCreatesArePlannedAsAPriceRange() async throws {
+        let h = try await Harness.make(dryRun: true, json: true)
+        let r = try await h.run("""
+            local a = runcrate.create_instance{ name = "r-h100", gpu_type = "h100-sxm", gpu_count = 1 }
+            runcrate.create_instance{ name = "r-exact", instance_type_id = "brave-noether-h100x1-b0c2" }
+            runcrate.create_instance{ name = "r-region", gpu_type = "h100-sxm", gpu_count = 1, region = "eu-central" }
+            runcrate.create_instance{ name = "r-mem", gpu_type = "rtx-4090", memory = 100 }
+            runcrate.create_instance{ name = "r-any", gpu_type = "rtx-4090" }
+            return a.cost_per_hour, a.cost_per_hour_max
+            """)
+        #expect(r == [.number(2.49), .number(2.79)])
+        try h.module.finish()
+        let plan = try #require(JSONValue.parse(h.stdout))
+        guard case .object(let o) = plan, case .array(let calls) = o["calls"] else { Issue.record("bad plan"); return }
+        func prices(_ i: Int) -> [JSONValue?] {
+            guard case .object(let c) = calls[i] else { return [] }
+            return [c["cost_per_hour"], c["cost_per_hour_min"], c["cost_per_hour_max"], c["price_exact"]]
+        }
+        #expect(prices(0) == [.double(2.49), .double(2.49), .double(2.79), .bool(false)])
+        #expect(prices(1) == [.double(2.59), .double(2.59), .double(2.59), .bool(true)])
+        #expect(prices(2) == [.double(2.69), .double(2.69), .double(2.69), .bool(false)])
+        // memory >= 100 GB leaves the x4 (128 GB) and x8 (256 GB) configs; no gpu_count, any count.
+        #expect(prices(3) == [.double(1.62), .double(1.62), .double(3.49), .bool(false)])
+        #expect(prices(4) == [.double(0.41), .double(0.41), .double(3.49), .bool(false)])
+        #expect(o["hourly_cost"] == .double(9.80))
+        #expect(o["hourly_cost_min"] == .double(9.80))
+        #expect(o["hourly_cost_max"] == .double(15.05))
+    }
+
+    @Test func plannedInstancesAreListedAfterTheServers() async throws {
+        let h = try await Harness.make(dryRun: true)
+        let r = try await h.run("""
+            local a = runcrate.create_instance{ name = "lst-a", gpu_type = "l40s" }
+            runcrate.create_instance{ name = "other", gpu_type = "l40s" }
+            runcrate.delete_instance(a)
+            local names = {}
+            for _, i in ipairs(runcrate.instances{ search = "LST" }) do names[#names + 1] = i.name .. " " .. i.status end
+            return #runcrate.instances(), table.concat(names, ",")
+            """)
+        #expect(r == [.integer(2), .string("lst-a terminated")])
+        #expect(h.mutatingRequests().isEmpty)
+    }
+
+    @Test func thePlanTableShowsRangesAndSaysTheTopIsTheWorstCase() async throws {
+        let h = try await Harness.make(dryRun: true)
+        try await h.run("""
+            runcrate.create_instance{ name = "t-h100", gpu_type = "h100-sxm", gpu_count = 1 }
+            runcrate.create_instance{ name = "t-exact", instance_type_id = "vivid-curie-l40sx1-6f35" }
+            """)
+        try h.module.finish()
+        let lines = h.stderr.split(separator: "\n").map(String.init)
+        #expect(lines.contains { $0.contains("create_instance  planned-1") && $0.hasSuffix("2.49–2.79") })
+        #expect(lines.contains { $0.contains("create_instance  planned-2") && $0.hasSuffix(" 0.89") })
+        #expect(lines.contains("total: 2 instances, 3.38–3.68 USD/h"))
+        #expect(h.stderr.contains("the upper bound is the worst case"))
     }
 }
 
@@ -84,7 +148,45 @@ import Testing
             local ok, e = pcall(runcrate.create_instance, { name = "h-3", gpu_type = "rtx-4090", gpu_count = 1 })
             return e.code, e.message
             """)
-        #expect(r == [.string("spend_cap"), .string("creating 'h-3' (0.41 USD/h) would bring this run to 1.23 USD/h, over --max-hourly-cost 1.00")])
+        // Planned instances count at their worst case (0.44): 0.88 + 0.44 crosses 1.00.
+        #expect(r == [.string("spend_cap"), .string(
+            "creating 'h-3' could bring this run to 1.32 USD/h, over --max-hourly-cost 1.00: it is priced at its worst case, 0.44 USD/h (matching rtx-4090 configs cost 0.41–0.44; the server picks the cheapest in stock)")])
+    }
+
+    /// h100-sxm x1 costs 2.49 (us-east, sold out in the sandbox) to 2.79: a cap between the two
+    /// must refuse the create before any request, because the server may pick any of them.
+    @Test func maxHourlyCostUsesTheWorstCaseForGPUTypeCreates() async throws {
+        let h = try await Harness.make(maxHourlyCost: 2.6)
+        let r = try await h.run("""
+            local ok, e = pcall(runcrate.create_instance, { name = "wc", gpu_type = "h100-sxm", gpu_count = 1 })
+            local ok2, inst = pcall(runcrate.create_instance, { name = "wc-exact", instance_type_id = "brave-noether-h100x1-b0c2" })
+            return e.code, e.message, ok2 and inst.cost_per_hour
+            """)
+        #expect(r[0] == .string("spend_cap"))
+        #expect(r[1] == .string("creating 'wc' could bring this run to 2.79 USD/h, over --max-hourly-cost 2.60: it is priced at its worst case, 2.79 USD/h (matching h100-sxm configs cost 2.49–2.79; the server picks the cheapest in stock)"))
+        #expect(r[2] == .number(2.59))  // the exact type has one price, under the cap
+        #expect(h.mutatingRequests().count == 1)
+        // A region narrows the configs the server may pick: eu-central has one, at 2.69.
+        let regional = try await Harness.make(maxHourlyCost: 2.7)
+        let rr = try await regional.run("""
+            return runcrate.create_instance{ name = "wc-eu", gpu_type = "h100-sxm", gpu_count = 1, region = "eu-central" }.cost_per_hour
+            """)
+        #expect(rr == [.number(2.69)])
+    }
+
+    /// After a create the governor counts the real cost_per_hour, not the worst case.
+    @Test func maxHourlyCostCountsTheRealPriceAfterACreate() async throws {
+        let h = try await Harness.make(maxHourlyCost: 3.1)
+        let r = try await h.run("""
+            local a = runcrate.create_instance{ name = "rp-1", gpu_type = "h100-sxm", gpu_count = 1 }  -- worst 2.79
+            local b = runcrate.create_instance{ name = "rp-2", instance_type_id = "nimble-tharp-rtxx1-e526" }
+            local ok, e = pcall(runcrate.create_instance, { name = "rp-3", instance_type_id = "nimble-tharp-rtxx1-e526" })
+            return a.cost_per_hour, b.cost_per_hour, e.code, e.message
+            """)
+        // 2.59 (us-east's 2.49 is sold out) + 0.41 = 3.00 fits; counted at 2.79 it would not have.
+        #expect(r == [.number(2.59), .number(0.41), .string("spend_cap"),
+                      .string("creating 'rp-3' (0.41 USD/h) would bring this run to 3.41 USD/h, over --max-hourly-cost 3.10")])
+        #expect(h.mutatingRequests().count == 2)
     }
 
     @Test func uncaughtSpendCapHasItsOwnExitStatus() async throws {
@@ -100,7 +202,7 @@ import Testing
         let asked = QuestionLog()
         let h = try await Harness.make(target: .live, confirm: { q in asked.add(q); return true })
         try await h.run("for i = 1, 2 do runcrate.create_instance{ name = 'lv-' .. i, gpu_type = 'rtx-4090', gpu_count = 1 } end")
-        #expect(asked.all == ["runcrate: create instance 'lv-1' (rtx-4090 x1, about 0.41 USD/h) on the LIVE API? [y/N] "])
+        #expect(asked.all == ["runcrate: create instance 'lv-1' (rtx-4090 x1, about 0.41–0.44 USD/h) on the LIVE API? [y/N] "])
         let no = try await Harness.make(target: .live, confirm: { _ in false })
         let r = try await no.run("local ok, e = pcall(runcrate.create_instance, { name = 'n', gpu_type = 'l40s' }) return e.code")
         #expect(r == [.string("cancelled")])
