@@ -169,7 +169,10 @@ enum Prelude {
         if v ~= v or v == huge or v == -huge then error("json.encode: cannot encode " .. tostring(v), 0) end
         if mtype(v) == "integer" then out[#out + 1] = fmt("%d", v)
         elseif v == floor(v) and v > -2^53 and v < 2^53 then out[#out + 1] = fmt("%.1f", v)
-        else out[#out + 1] = fmt("%.17g", v) end
+        else
+          local short = fmt("%.15g", v)  -- the shortest form that reads back as the same number
+          out[#out + 1] = tonumber(short) == v and short or fmt("%.17g", v)
+        end
       elseif t == "string" then out[#out + 1] = encode_string(v)
       elseif is_secret(v) then out[#out + 1] = '"***"'
       elseif t == "table" then

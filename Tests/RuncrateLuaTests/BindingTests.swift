@@ -162,6 +162,16 @@ import Testing
                       .integer(0), .nil, .string("[]")])
     }
 
+    @Test func jsonWritesTheShortestNumberThatReadsBack() async throws {
+        let h = try await Harness.make()
+        let r = try await h.run("""
+            local values = { 0.41, 1 / 3, 0.1 + 0.2, 1e300, 2.5 }
+            for _, v in ipairs(values) do assert(runcrate.json.decode(runcrate.json.encode(v)) == v, v) end
+            return runcrate.json.encode(values)
+            """)
+        #expect(r == [.string("[0.41,0.33333333333333331,0.30000000000000004,1e+300,2.5]")])
+    }
+
     @Test func templateSubstitutesAndNamesMissingVariables() async throws {
         let h = try await Harness.make()
         let r = try await h.run("""
