@@ -12,7 +12,7 @@ final class PseudoTerminalSession {
     private var mark: String.Index
 
     init(_ executable: String, argv0: String, _ arguments: [String], environment: [String: String] = [:]) throws {
-        master = LibC.posix_openpt(O_RDWR | O_NOCTTY)
+        master = LibC.posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC)
         var name = [CChar](repeating: 0, count: 128)
         guard master >= 0, LibC.grantpt(master) == 0, LibC.unlockpt(master) == 0, LibC.ptsname_r(master, &name, name.count) == 0 else {
             throw SubprocessError.spawnFailed("/dev/ptmx", errno)

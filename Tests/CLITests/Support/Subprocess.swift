@@ -41,7 +41,9 @@ enum Subprocess {
         env.merge(environment) { _, new in new }
 
         var inPipe: [Int32] = [0, 0], outPipe: [Int32] = [0, 0], errPipe: [Int32] = [0, 0]
-        pipe(&inPipe); pipe(&outPipe); pipe(&errPipe)
+        // Close-on-exec: tests spawn in parallel, and a child that inherited another test's pipe end
+        // would hold that child's stdin open (it then waits for an EOF that never comes).
+        _ = LibC.pipe2(&inPipe, O_CLOEXEC); _ = LibC.pipe2(&outPipe, O_CLOEXEC); _ = LibC.pipe2(&errPipe, O_CLOEXEC)
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
