@@ -25,15 +25,27 @@ let package = Package(
             pkgConfig: "lua5.4",
             providers: [.apt(["liblua5.4-dev"])]
         ),
-        // libedit for the REPL's line editing and history.
-        .systemLibrary(
-            name: "CEdit",
-            pkgConfig: "libedit",
-            providers: [.apt(["libedit-dev"])]
-        ),
+        // libedit (libedit-dev) for the REPL's line editing and history; the header is found in the
+        // standard include path, and LuaBridge links the library (statically in release on Linux).
+        .systemLibrary(name: "CEdit"),
         // The only code that raises Lua errors.
         .target(name: "CLuaShim", dependencies: ["CLua"]),
-        .target(name: "LuaBridge", dependencies: ["CLua", "CLuaShim", "CEdit"]),
+        .target(
+            name: "LuaBridge",
+            dependencies: ["CLua", "CLuaShim", "CEdit"],
+            linkerSettings: [
+                // libedit is linked here, not by CEdit (no module-map `link`, no pkg-config). Release
+                // builds on Linux link it statically (libedit-dev depends on the packages holding
+                // these archives): four shared libraries fewer to load at every start of runcrate-lua.
+                .linkedLibrary("edit", .when(platforms: [.macOS])),
+                .linkedLibrary("edit", .when(platforms: [.linux], configuration: .debug)),
+                .unsafeFlags(
+                    ["-Xlinker", "-l:libedit.a", "-Xlinker", "-l:libtinfo.a",
+                     "-Xlinker", "-l:libbsd.a", "-Xlinker", "-l:libmd.a"],
+                    .when(platforms: [.linux], configuration: .release)
+                ),
+            ]
+        ),
         .target(
             name: "RuncrateAPI",
             dependencies: [
