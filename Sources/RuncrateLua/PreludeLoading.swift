@@ -18,28 +18,41 @@ extension Prelude {
     static var bytecode: [UInt8]? { decodeBase64(bytecodeBase64) }
 
     static func decodeBase64(_ text: String) -> [UInt8]? {
-        var out: [UInt8] = []
-        out.reserveCapacity(text.utf8.count / 4 * 3)
-        var accumulator: UInt32 = 0
-        var bits = 0
-        loop: for c in text.utf8 {
-            let value: UInt8
-            switch c {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"): value = c - UInt8(ascii: "A")
-            case UInt8(ascii: "a")...UInt8(ascii: "z"): value = c - UInt8(ascii: "a") + 26
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = c - UInt8(ascii: "0") + 52
-            case UInt8(ascii: "+"): value = 62
-            case UInt8(ascii: "/"): value = 63
-            case UInt8(ascii: "="): break loop
-            default: return nil
+        var text = text
+        // Over the contiguous UTF-8 with a lookup table: iterating `String.utf8` byte by byte took
+        // a quarter of a millisecond for the 42 KB of the prelude.
+        return text.withUTF8 { input -> [UInt8]? in
+            var length = input.count
+            while length > 0, input[length - 1] == UInt8(ascii: "=") { length -= 1 }
+            var failed = false
+            let table = base64Values
+            let output = [UInt8](unsafeUninitializedCapacity: length / 4 * 3 + 3) { buffer, count in
+                var accumulator: UInt32 = 0
+                var bits = 0
+                var written = 0
+                for i in 0..<length {
+                    let value = table[Int(input[i])]
+                    if value == 0xFF { failed = true; break }
+                    accumulator = (accumulator << 6) | UInt32(value)
+                    bits += 6
+                    if bits >= 8 {
+                        bits -= 8
+                        buffer[written] = UInt8(truncatingIfNeeded: accumulator >> UInt32(bits))
+                        written += 1
+                    }
+                }
+                count = written
             }
-            accumulator = (accumulator << 6) | UInt32(value)
-            bits += 6
-            if bits >= 8 {
-                bits -= 8
-                out.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(bits)))
-            }
+            return failed ? nil : output
         }
-        return out
     }
+
+    /// The value of each base64 digit, 0xFF for bytes that are not one.
+    private static let base64Values: [UInt8] = {
+        var table = [UInt8](repeating: 0xFF, count: 256)
+        for (value, digit) in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8.enumerated() {
+            table[Int(digit)] = UInt8(value)
+        }
+        return table
+    }()
 }
