@@ -104,6 +104,22 @@ public struct ConfigurationSources: Sendable {
         return homeDirectory.map { $0 + "/.config/runcrate/config.json" }
     }
 
+    /// True when, going by `XDG_CONFIG_HOME` / `HOME` alone, there is no file at `configFilePath`: one
+    /// `access` call, without building `environment` (the CLI asks at every start, and materialising
+    /// the environment dictionary cost more than the rest of `runcrate-lua -e ''`). False means
+    /// "maybe": ask `ConfigurationSources().hasAPIKey`.
+    public static func configFileCertainlyAbsent() -> Bool {
+        let path: String
+        if let xdg = getenv("XDG_CONFIG_HOME"), xdg.pointee != 0 {
+            path = String(cString: xdg) + "/runcrate/config.json"
+        } else if let home = getenv("HOME") {
+            path = String(cString: home) + "/.config/runcrate/config.json"
+        } else {
+            return false
+        }
+        return access(path, F_OK) != 0
+    }
+
     /// Whether a key is available from the environment or config file (how the CLI picks sandbox mode).
     public var hasAPIKey: Bool {
         if let key = environment["RUNCRATE_API_KEY"], !key.isEmpty { return true }

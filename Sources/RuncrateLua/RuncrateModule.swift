@@ -57,7 +57,7 @@ public final class RuncrateModule {
     public func install(into L: LuaState, globalHelp: Bool = false) throws(LuaError) {
         let top = L.gettop()
         defer { L.settop(top) }
-        try L.load(Prelude.source, name: "=runcrate")
+        try Prelude.load(into: L)
         pushNative(L)
         try L.pcall(nargs: 1, nresults: 1)
         moduleRef = L.refValue(-1)

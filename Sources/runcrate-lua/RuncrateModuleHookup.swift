@@ -28,6 +28,7 @@ final class RuncrateModuleHookup {
         case .sandbox: return .sandbox
         case .automatic:
             if let key = getenv("RUNCRATE_API_KEY"), key.pointee != 0 { return .live }
+            if ConfigurationSources.configFileCertainlyAbsent() { return .sandbox }
             return ConfigurationSources().hasAPIKey ? .live : .sandbox
         }
     }

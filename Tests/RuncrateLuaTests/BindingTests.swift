@@ -1,4 +1,5 @@
 import Foundation
+import CLua
 import LuaBridge
 import Testing
 @testable import RuncrateLua
@@ -142,6 +143,21 @@ import Testing
             ?? Bundle.module.url(forResource: "prelude", withExtension: "lua"))
         let text = try String(contentsOf: url, encoding: .utf8)
         #expect(Prelude.source + "\n" == text || Prelude.source == text)
+    }
+
+    @Test(.enabled(if: Prelude.bytecodeRelease == CLUA_VERSION_RELEASE_NUM, "the embedded bytecode is for another Lua release"))
+    func preludeBytecodeIsThisLuasCompilationOfTheSource() throws {
+        let lua = try Lua()
+        let L = lua.L
+        L.push(Prelude.source)
+        L.setglobal(raw: "SOURCE")
+        try L.load("return string.dump(assert(load(SOURCE, '=runcrate')))", name: "=test")
+        try L.pcall(nargs: 0, nresults: 1)
+        defer { L.pop() }
+        let bytecode = try #require(Prelude.bytecode)
+        #expect(L.tobytes(-1) == bytecode, "run scripts/embed-prelude after editing Resources/prelude.lua")
+        #expect(Prelude.decodeBase64("aGVsbG8=") == Array("hello".utf8))
+        #expect(Prelude.decodeBase64("aGk*") == nil)
     }
 
     @Test func helpPrintsTheContract() async throws {
