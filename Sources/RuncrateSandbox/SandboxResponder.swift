@@ -108,10 +108,7 @@ struct SandboxResponder: HTTPResponder {
             case .status(let status):
                 return finish(faultError(fault, status: status).result, record: &record, requestID: requestID, started: started)
             case .drop:
-                record.status = 0
-                core.record(record)
-                context.channel.close(promise: nil)
-                throw SandboxDropped()
+                throw dropConnection(record: &record, context: context)
             default: break
             }
         }
@@ -125,9 +122,9 @@ struct SandboxResponder: HTTPResponder {
                     return APIResult(status: 200, body: nil, rawBody: Self.listBody(cached.data, count: cached.count, requestID: requestID))
                 }
                 if let result = try? inner.state.handle(input).0, result.status == 200, let data = result.body?["data"] {
-                    let serialized = data.serialized()
-                    inner.typesCache[key] = (serialized, data.arrayValue?.count ?? 0)
-                    return APIResult(status: 200, body: nil, rawBody: Self.listBody(serialized, count: data.arrayValue?.count ?? 0, requestID: requestID))
+                    let serialized = data.serialized(), count = data.arrayValue?.count ?? 0
+                    inner.typesCache[key] = (serialized, count)
+                    return APIResult(status: 200, body: nil, rawBody: Self.listBody(serialized, count: count, requestID: requestID))
                 }
             }
             do {
@@ -146,10 +143,7 @@ struct SandboxResponder: HTTPResponder {
         case .commitThenStatus(let status):
             return finish(faultError(fault, status: status).result, record: &record, requestID: requestID, started: started)
         case .commitThenDrop:
-            record.status = 0
-            core.record(record)
-            context.channel.close(promise: nil)
-            throw SandboxDropped()
+            throw dropConnection(record: &record, context: context)
         case .garbage(let status):
             record.status = status
             finishRecord(&record, started: started)
@@ -200,6 +194,14 @@ struct SandboxResponder: HTTPResponder {
             e.headers += [("X-RateLimit-Limit", "60"), ("X-RateLimit-Remaining", "0"), ("X-RateLimit-Reset", String(reset))]
         }
         return e
+    }
+
+    /// Logs the request as answered by a dropped connection (status 0) and closes it; the caller throws the result.
+    private func dropConnection(record: inout SandboxRequestRecord, context: Context) -> SandboxDropped {
+        record.status = 0
+        core.record(record)
+        context.channel.close(promise: nil)
+        return SandboxDropped()
     }
 
     private func finishRecord(_ record: inout SandboxRequestRecord, started: Date) {
