@@ -7,6 +7,8 @@ let package = Package(
     products: [
         .executable(name: "runcrate-lua", targets: ["runcrate-lua"]),
         .executable(name: "runcrate-sandbox", targets: ["runcrate-sandbox"]),
+        // The `runcrate` module for runcrate-lua, loaded from beside the executable at first use.
+        .library(name: "RuncrateLuaModule", type: .dynamic, targets: ["RuncrateLuaModule"]),
         .library(name: "RuncrateAPI", targets: ["RuncrateAPI"]),
         .library(name: "RuncrateSandbox", targets: ["RuncrateSandbox"]),
         .library(name: "LuaBridge", targets: ["LuaBridge"]),
@@ -26,13 +28,16 @@ let package = Package(
             providers: [.apt(["liblua5.4-dev"])]
         ),
         // libedit (libedit-dev) for the REPL's line editing and history; the header is found in the
-        // standard include path, and LuaBridge links the library (statically in release on Linux).
+        // standard include path, and LuaLineReader links the library (statically in release on Linux).
         .systemLibrary(name: "CEdit"),
         // The only code that raises Lua errors.
         .target(name: "CLuaShim", dependencies: ["CLua"]),
+        .target(name: "LuaBridge", dependencies: ["CLua", "CLuaShim"]),
+        // The REPL's line readers: plain lines, or libedit with history and Tab completion. Apart
+        // from LuaBridge so the module library (a shared object) does not link libedit.
         .target(
-            name: "LuaBridge",
-            dependencies: ["CLua", "CLuaShim", "CEdit"],
+            name: "LuaLineReader",
+            dependencies: ["CEdit"],
             linkerSettings: [
                 // libedit is linked here, not by CEdit (no module-map `link`, no pkg-config). Release
                 // builds on Linux link it statically (libedit-dev depends on the packages holding
@@ -72,14 +77,29 @@ let package = Package(
             dependencies: ["LuaBridge", "CLua", "CLuaShim", "RuncrateAPI"],
             resources: [.copy("Resources")]
         ),
+        // The C interface between runcrate-lua and the module library (a header).
+        .target(name: "CRuncrateModuleABI"),
+        // The module library: RuncrateLua with the client, the sandbox, Foundation and NIO, behind the
+        // C entry points of CRuncrateModuleABI. It links its own copy of the bridge and (in release)
+        // of the Swift runtime and Foundation: `-Bsymbolic` binds its references to its own copies.
+        .target(
+            name: "RuncrateLuaModule",
+            dependencies: ["CRuncrateModuleABI", "LuaBridge", "RuncrateLua", "RuncrateAPI", "RuncrateSandbox"],
+            linkerSettings: [
+                .unsafeFlags(["-Xlinker", "-Bsymbolic"], .when(platforms: [.linux])),
+                // SwiftPM's --static-swift-stdlib applies to executables only.
+                .unsafeFlags(["-static-stdlib"], .when(platforms: [.linux], configuration: .release)),
+            ]
+        ),
         .executableTarget(
             name: "runcrate-lua",
-            dependencies: ["LuaBridge", "RuncrateLua", "RuncrateAPI", "RuncrateSandbox"],
+            // Nothing heavy: the runcrate module is loaded from its library when a script uses it.
+            dependencies: ["LuaBridge", "LuaLineReader", "CRuncrateModuleABI"],
             linkerSettings: [
                 // Cold start (`runcrate-lua -e ''`): `-static-stdlib` exports every symbol of the
-                // executable (~31,900), which the Swift runtime's start-up `dladdr` scans linearly;
-                // nothing loads symbols from the executable, so export none. (Linking non-PIE saved
-                // another ~1 ms of relocations, but the binary stays position-independent: ASLR.)
+                // executable, which the Swift runtime's start-up `dladdr` scans linearly; nothing
+                // loads symbols from the executable, so export none. (The module library must not
+                // bind to the executable's copies of the bridge either.)
                 .unsafeFlags(
                     ["-Xlinker", "--no-export-dynamic"],
                     .when(platforms: [.linux], configuration: .release)

@@ -95,6 +95,10 @@ static int trampoline(lua_State *L) {
     return n;
 }
 
+const void *rcshim_image_tag(void) {
+    return (const void *)trampoline;  /* static: each image linking this file has its own */
+}
+
 void rcshim_push_trampoline(lua_State *L) {
     lua_pushcclosure(L, trampoline, 1);
 }

@@ -76,6 +76,13 @@ private let installDispatcher: Void = {
     rcshim_set_dispatcher { L in dispatch(L) }
 }()
 
+/// Registry names of this image's metatables. The executable and the `runcrate` module library each
+/// link their own copy of the bridge, with their own Swift types and dispatcher, over one state: a
+/// slot made by one copy must never get the other copy's metatable (`__gc`, `__call`).
+private let imageSuffix = "@" + String(UInt(bitPattern: rcshim_image_tag()), radix: 16)
+
+func imageMetatableName(_ name: String) -> String { name + imageSuffix }
+
 /// Releases the Swift object held in a userdata slot; the slot is cleared so it is released once.
 func releaseSlot(_ L: LuaState?) -> Int32 {
     guard let L, let slot = L.touserdata(1)?.assumingMemoryBound(to: UnsafeMutableRawPointer?.self),
@@ -114,7 +121,7 @@ extension LuaState {
         let slot = clua_newuserdata(self, MemoryLayout<UnsafeMutableRawPointer?>.size)!
             .assumingMemoryBound(to: UnsafeMutableRawPointer?.self)
         slot.pointee = raw
-        if luaL_newmetatable(self, name) != 0 {
+        if luaL_newmetatable(self, imageMetatableName(name)) != 0 {
             clua_pushcfunction(self) { L in releaseSlot(L) }
             rawset(-2, field: "__gc")
             setup(self)

@@ -11,7 +11,7 @@ extension LuaState {
 
     /// The Swift object in the userdata at `index` when its metatable is `name`, else nil.
     public func toobject<T: AnyObject>(_ index: Int32, metatable name: String, as type: T.Type = T.self) -> T? {
-        guard let p = luaL_testudata(self, index, name)?.assumingMemoryBound(to: UnsafeMutableRawPointer?.self),
+        guard let p = luaL_testudata(self, index, imageMetatableName(name))?.assumingMemoryBound(to: UnsafeMutableRawPointer?.self),
               let raw = p.pointee else { return nil }
         return Unmanaged<AnyObject>.fromOpaque(raw).takeUnretainedValue() as? T
     }

@@ -53,13 +53,17 @@ public final class RuncrateModule {
     // MARK: Installing
 
     /// Loads the prelude, sets the global `runcrate` and `package.loaded.runcrate` (so `require`
-    /// finds it), and `package.preload.runcrate`. Nothing touches the network here. Stack: unchanged.
-    public func install(into L: LuaState, globalHelp: Bool = false) throws(LuaError) {
+    /// finds it), and `package.preload.runcrate`. Nothing touches the network here. With `table`
+    /// (a stack index), the module's fields go into that table, which becomes the module (the
+    /// runner's placeholder, so values already holding it see the module). Stack: unchanged.
+    public func install(into L: LuaState, globalHelp: Bool = false, table: Int32? = nil) throws(LuaError) {
         let top = L.gettop()
+        let table = table.map { L.absindex($0) }
         defer { L.settop(top) }
         try Prelude.load(into: L)
         pushNative(L)
-        try L.pcall(nargs: 1, nresults: 1)
+        if let table { L.pushvalue(table) } else { L.pushnil() }
+        try L.pcall(nargs: 2, nresults: 1)
         moduleRef = L.refValue(-1)
         L.pushvalue(-1)
         L.setglobal(raw: "runcrate")

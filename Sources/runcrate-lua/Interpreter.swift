@@ -66,6 +66,14 @@ final class Interpreter {
         return runcrate.finish(status: status, printedResult: printedResult)
     }
 
+    /// No script, `-e` or `-v`: lua.c then reads standard input, as a REPL on a terminal.
+    var runsDefaultREPLOrStdin: Bool {
+        invocation.scriptIndex == nil && !invocation.hasExecute && !invocation.showVersion
+    }
+
+    /// Whether this run reaches the REPL (so the `runcrate` module is wanted at once, for completion).
+    var runsREPL: Bool { invocation.interactive || (runsDefaultREPLOrStdin && isatty(0) != 0) }
+
     /// lua.c's `pmain`: set up the state, then LUA_INIT, `-e`/`-l`/`-W`, the script, the REPL.
     func pmain() {
         let configuration = invocation.configuration
@@ -79,7 +87,9 @@ final class Interpreter {
         createArgTable()
         useGenerationalGC()
         do throws(LuaError) {
-            try runcrate.install(into: L, interactive: invocation.interactive || invocation.scriptIndex == nil)
+            try runcrate.install(
+                into: L, interactive: invocation.interactive || invocation.scriptIndex == nil,
+                loadNow: runsREPL || configuration.json || configuration.dryRun)
         } catch {
             return report(error)
         }
@@ -94,7 +104,7 @@ final class Interpreter {
         }
         if invocation.interactive {
             doREPL()
-        } else if invocation.scriptIndex == nil && !invocation.hasExecute && !invocation.showVersion {
+        } else if runsDefaultREPLOrStdin {
             if isatty(0) != 0 {
                 printVersion()
                 doREPL()
@@ -249,7 +259,7 @@ final class Interpreter {
     /// Prints an error as lua.c does and remembers how the run ends.
     func report(_ error: LuaError) {
         if status == .success {
-            status = RuncrateModuleHookup.exitStatus(forMessage: error.message) ?? Self.exitStatus(for: error.kind)
+            status = runcrate.exitStatus(forMessage: error.message) ?? Self.exitStatus(for: error.kind)
         }
         message(error.message)
     }

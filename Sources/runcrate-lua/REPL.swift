@@ -4,6 +4,7 @@
 @preconcurrency import Darwin
 #endif
 import LuaBridge
+import LuaLineReader
 
 /// The read-eval-print loop, as lua.c's `doREPL`: try `return <line>` first, read more lines while
 /// the chunk ends too early, print results through the global `print`, report errors and go on.

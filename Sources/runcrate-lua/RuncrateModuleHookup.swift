@@ -3,116 +3,231 @@
 #elseif canImport(Darwin)
 @preconcurrency import Darwin
 #endif
-import Foundation
+import CRuncrateModuleABI
 import LuaBridge
-import RuncrateAPI
-import RuncrateLua
-import RuncrateSandbox
 
-/// The one place where the `runcrate` module joins the interpreter: it picks the mode, installs the
-/// module (nothing starts until a call needs the API), and ends the run (the dry-run plan, exit statuses).
+/// Where the `runcrate` module joins the interpreter. The module — with the API client, the sandbox,
+/// Foundation and NIO — lives in a library beside the executable (`libRuncrateLuaModule.so`), so
+/// `runcrate-lua` starts as a small Lua interpreter. `runcrate` (the global, `package.loaded`) is a
+/// placeholder table until a script first reads, writes or iterates it; then the library is loaded
+/// and fills that same table, so every value already holding it sees the module. The REPL, `--json`
+/// and `--dry-run` load it at start (completion, the result, the plan need it).
 final class RuncrateModuleHookup {
-    static let sandboxKey = "rc_live_sandbox"
+    #if os(macOS)
+    static let libraryName = "libRuncrateLuaModule.dylib"
+    #else
+    static let libraryName = "libRuncrateLuaModule.so"
+    #endif
+
+    /// The library's entry points (runcrate_module_abi.h).
+    struct Library {
+        let install: runcrate_module_install_fn
+        let printResult: runcrate_module_print_result_fn
+        let finish: runcrate_module_finish_fn
+        let exitStatus: runcrate_module_exit_status_fn
+    }
 
     let configuration: Configuration
-    private(set) var module: RuncrateModule?
+    private var globalHelp = false
+    /// The `runcrate` table (placeholder, then module), in the registry.
+    private var tableRef: Int32?
+    private(set) var library: Library?
+    /// Why the library could not be loaded (kept: it is not retried).
+    private var loadFailure: String?
 
     init(configuration: Configuration) {
         self.configuration = configuration
     }
 
-    /// Live when `--live`, or when no mode flag is given and a key is configured; otherwise the sandbox.
-    static func target(for configuration: Configuration) -> RuncrateModule.Configuration.Target {
-        switch configuration.mode {
-        case .live: return .live
-        case .sandbox: return .sandbox
-        case .automatic:
-            if let key = getenv("RUNCRATE_API_KEY"), key.pointee != 0 { return .live }
-            if ConfigurationSources.configFileCertainlyAbsent() { return .sandbox }
-            return ConfigurationSources().hasAPIKey ? .live : .sandbox
-        }
-    }
-
     /// Called once the standard libraries are open (and `--safe` applied), before LUA_INIT runs.
-    /// Cheap: the prelude is compiled, but no client, sandbox or notice exists until the first API call.
-    func install(into L: LuaState, interactive: Bool) throws(LuaError) {
-        let options = configuration
-        let target = Self.target(for: options)
-        let stderrIsTerminal = isatty(2) != 0
-        let interrupted = RuncrateModule.interruptProbe(for: L)
-        var verboseHooks = ClientHooks()
-        if options.verbose {
-            verboseHooks.onEvent = { @Sendable event in Interpreter.errorLine("runcrate-lua: \(event)") }
+    /// `loadNow`: the run needs the module whatever the script does (REPL, `--json`, `--dry-run`).
+    func install(into L: LuaState, interactive: Bool, loadNow: Bool) throws(LuaError) {
+        globalHelp = interactive
+        L.newtable()
+        let table = L.gettop()
+        L.pushvalue(table)
+        tableRef = L.ref()
+        L.pushvalue(table)
+        L.setglobal(raw: "runcrate")
+        if L.getglobal(raw: "package") == .table, L.rawget(-1, field: "loaded") == .table {
+            L.pushvalue(table)
+            L.rawset(-2, field: "runcrate")
         }
-        let hooks = verboseHooks
-        let askFirst = target == .live && !options.assumeYes && !options.dryRun && isatty(0) != 0 && stderrIsTerminal
-        let confirm: ((String) -> Bool)? = askFirst ? { Self.askOnTerminal($0) } : nil
-        let notice: String? = target == .sandbox && options.mode == .automatic
-            ? "runcrate-lua: no RUNCRATE_API_KEY set: using the local sandbox (nothing is billed; --live to use the real API)"
-            : nil
-        let environment = options.environment
-        let config = RuncrateModule.Configuration(
-            target: target, dryRun: options.dryRun, maxInstances: options.maxInstances,
-            maxHourlyCost: options.maxHourlyCost, verbose: options.verbose, json: options.json,
-            planOutPath: options.planOut,
-            confirm: confirm,
-            sandboxNotice: notice,
-            stderrIsTerminal: stderrIsTerminal,
-            makeTransport: { () throws -> RuncrateTransport in
-                try RuncrateModuleHookup.makeTransport(target: target, environment: environment, hooks: hooks, isCancelled: interrupted)
-            })
-        let module = RuncrateModule(configuration: config)
-        try module.install(into: L, globalHelp: interactive)
-        self.module = module
+        L.settop(table)
+        if loadNow, load(L) == nil { return L.pop() }
+        // The placeholder: the first read, write or `pairs` loads the module into the table, then
+        // repeats the access; an error names the script's line. `help` (REPL and -e) does the same.
+        try L.load(Self.placeholder, name: "=runcrate", mode: "t")
+        L.insert(-2)
+        L.push(function: { [unowned self] L in
+            if let failure = self.load(L) {
+                L.push(false)
+                L.push(failure)
+                return 2
+            }
+            L.push(true)
+            return 1
+        }, name: "runcrate")
+        L.push(interactive)
+        try L.pcall(nargs: 3, nresults: 0)
     }
 
-    /// Starts the in-process sandbox (or resolves the live key) and makes the client.
-    static func makeTransport(
-        target: RuncrateModule.Configuration.Target, environment: String?, hooks: ClientHooks,
-        isCancelled: @escaping @Sendable () -> Bool
-    ) throws -> RuncrateTransport {
-        switch target {
-        case .sandbox:
-            let server = try SandboxServer.startBlocking(SandboxOptions())
-            let api = try RuncrateConfiguration(apiKey: APIKey(sandboxKey), baseURL: server.baseURL, environment: environment)
-            return BlockingClientTransport(configuration: api, hooks: hooks, isCancelled: isCancelled, keepAlive: server)
-        case .live:
-            let api = try RuncrateConfiguration.resolve(environment: environment)
-            return BlockingClientTransport(configuration: api, hooks: hooks, isCancelled: isCancelled)
+    private static let placeholder = """
+        local T, load, with_help = ...
+        local G, setmetatable, pairs, error, rawequal, rawget, rawset = _ENV, setmetatable, pairs, error, rawequal, rawget, rawset
+        local mt, help_stub = {}
+        local function need()
+          local stub_was_set = help_stub ~= nil and rawequal(rawget(G, "help"), help_stub)
+          if stub_was_set then rawset(G, "help", nil) end
+          setmetatable(T, nil)
+          local ok, err = load()
+          if not ok then
+            setmetatable(T, mt)
+            if stub_was_set and rawget(G, "help") == nil then rawset(G, "help", help_stub) end
+            error(err, 3)
+          end
+        end
+        function mt.__index(t, k) need() return t[k] end
+        function mt.__newindex(t, k, v) need() t[k] = v end
+        function mt.__pairs(t) need() return pairs(t) end
+        setmetatable(T, mt)
+        if with_help and rawget(G, "help") == nil then
+          help_stub = function(...)
+            need()
+            local h = rawget(G, "help")
+            if h == nil or rawequal(h, help_stub) then error("help is not available", 2) end
+            return h(...)
+          end
+          rawset(G, "help", help_stub)
+        end
+        """
+
+    /// Loads the library and installs the module into the `runcrate` table (without a metatable by
+    /// now). Returns nil when the module is installed, else why not. Stack: unchanged.
+    private func load(_ L: LuaState) -> String? {
+        if library != nil { return nil }
+        if let loadFailure { return loadFailure }
+        let top = L.gettop()
+        defer { L.settop(top) }
+        let loaded: Library
+        switch Self.openLibrary() {
+        case .failure(let reason):
+            loadFailure = "runcrate: the module could not be loaded: \(reason)"
+            return loadFailure
+        case .success(let found):
+            loaded = found
         }
+        guard let tableRef else { return "runcrate: the module could not be loaded: no table" }
+        L.pushref(tableRef)
+        let status = withOptions { options in loaded.install(L, options, L.gettop()) }
+        if status != 0 {
+            loadFailure = L.tostring(-1) ?? "runcrate: the module could not be installed"
+            return loadFailure
+        }
+        library = loaded
+        return nil
+    }
+
+    /// Calls `body` with the module's settings as the C interface passes them.
+    private func withOptions<R>(_ body: (UnsafePointer<runcrate_module_options>) -> R) -> R {
+        let c = configuration
+        return withOptionalCString(c.planOut) { planOut in
+            withOptionalCString(c.environment) { environment in
+                var options = runcrate_module_options()
+                options.abi_version = RUNCRATE_MODULE_ABI_VERSION
+                switch c.mode {
+                case .automatic: options.mode = Int32(RUNCRATE_MODULE_MODE_AUTOMATIC)
+                case .sandbox: options.mode = Int32(RUNCRATE_MODULE_MODE_SANDBOX)
+                case .live: options.mode = Int32(RUNCRATE_MODULE_MODE_LIVE)
+                }
+                options.dry_run = c.dryRun ? 1 : 0
+                options.json = c.json ? 1 : 0
+                options.verbose = c.verbose ? 1 : 0
+                options.assume_yes = c.assumeYes ? 1 : 0
+                options.global_help = globalHelp ? 1 : 0
+                options.has_max_instances = c.maxInstances != nil ? 1 : 0
+                options.max_instances = Int64(c.maxInstances ?? 0)
+                options.has_max_hourly_cost = c.maxHourlyCost != nil ? 1 : 0
+                options.max_hourly_cost = c.maxHourlyCost ?? 0
+                options.plan_out = planOut
+                options.environment = environment
+                return withUnsafePointer(to: options) { body($0) }
+            }
+        }
+    }
+
+    /// Opens the library beside the executable (or in `../lib/runcrate-lua/`) and finds its entry points.
+    static func openLibrary() -> Result<Library, LibraryError> {
+        let candidates = libraryCandidates()
+        var firstError: String?
+        for path in candidates {
+            guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL) else {
+                let message = dlerror().map { String(cString: $0) } ?? "\(path): cannot be loaded"
+                if firstError == nil || access(path, F_OK) == 0 { firstError = message }
+                continue
+            }
+            guard let install = dlsym(handle, RUNCRATE_MODULE_INSTALL_SYMBOL),
+                  let printResult = dlsym(handle, RUNCRATE_MODULE_PRINT_RESULT_SYMBOL),
+                  let finish = dlsym(handle, RUNCRATE_MODULE_FINISH_SYMBOL),
+                  let exitStatus = dlsym(handle, RUNCRATE_MODULE_EXIT_STATUS_SYMBOL) else {
+                return .failure(LibraryError(description: "\(path) is not the runcrate module library (an entry point is missing)"))
+            }
+            return .success(Library(
+                install: unsafeBitCast(install, to: runcrate_module_install_fn.self),
+                printResult: unsafeBitCast(printResult, to: runcrate_module_print_result_fn.self),
+                finish: unsafeBitCast(finish, to: runcrate_module_finish_fn.self),
+                exitStatus: unsafeBitCast(exitStatus, to: runcrate_module_exit_status_fn.self)))
+        }
+        let looked = candidates.isEmpty ? "" : " (looked for \(libraryName) beside the executable and in ../lib/runcrate-lua)"
+        return .failure(LibraryError(description: (firstError ?? "cannot find \(libraryName)") + looked))
+    }
+
+    struct LibraryError: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// `<dir of the executable>/libRuncrateLuaModule.so`, then `<dir>/../lib/runcrate-lua/…`.
+    static func libraryCandidates() -> [String] {
+        guard let executable = executablePath(), let slash = executable.lastIndex(of: "/") else { return [] }
+        let dir = String(executable[..<slash])
+        return ["\(dir)/\(libraryName)", "\(dir)/../lib/runcrate-lua/\(libraryName)"]
+    }
+
+    static func executablePath() -> String? {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        #if os(Linux)
+        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard n > 0 else { return nil }
+        buffer[n] = 0
+        #else
+        var size = UInt32(buffer.count)
+        guard _NSGetExecutablePath(&buffer, &size) == 0 else { return nil }
+        #endif
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// With `--json`, prints the script's first result (at `index`) as JSON on stdout; true when it did.
     func printResult(at index: Int32, in L: LuaState) -> Bool {
-        guard configuration.json, let module, L.type(at: index) != .none,
-              let text = module.jsonText(of: index, in: L) else { return false }
-        fputs(text + "\n", stdout)
-        fflush(stdout)
-        return true
+        guard configuration.json, let library else { return false }
+        return library.printResult(L, index) != 0
     }
 
-    /// The exit status for an error that ended the run, when the module has its own (spend cap, interrupted).
-    static func exitStatus(forMessage message: String) -> ExitStatus? {
-        RuncrateExitStatus.forUncaughtError(message: message).flatMap(ExitStatus.init(rawValue:))
+    /// The exit status for an error that ended the run, when it is one of the module's (spend cap,
+    /// interrupted); such errors only exist once the module is loaded.
+    func exitStatus(forMessage message: String) -> ExitStatus? {
+        guard let library else { return nil }
+        let status = library.exitStatus(message)
+        return status < 0 ? nil : ExitStatus(rawValue: status)
     }
 
     /// Called when the run ends: prints and saves the dry-run plan. May replace the exit status.
     func finish(status: ExitStatus, printedResult: Bool) -> ExitStatus {
-        guard let module else { return status }
-        do {
-            try module.finish(printJSON: !printedResult)
-        } catch {
-            Interpreter.errorLine("runcrate-lua: \(error)")
-            return status == .success ? .failure : status
-        }
-        return status
+        guard let library else { return status }
+        return ExitStatus(rawValue: library.finish(status.rawValue, printedResult ? 1 : 0)) ?? .failure
     }
+}
 
-    /// Asks on the terminal before the first live create; anything but y/yes declines.
-    static func askOnTerminal(_ question: String) -> Bool {
-        fputs("\(question) [y/N] ", stderr)
-        fflush(stderr)
-        guard let line = readLine(strippingNewline: true) else { return false }
-        return ["y", "yes"].contains(line.trimmingCharacters(in: .whitespaces).lowercased())
-    }
+private func withOptionalCString<R>(_ string: String?, _ body: (UnsafePointer<CChar>?) -> R) -> R {
+    guard let string else { return body(nil) }
+    return string.withCString { body($0) }
 }

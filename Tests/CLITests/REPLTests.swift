@@ -112,4 +112,17 @@ struct TerminalREPLTests {
         #expect(repl.expect("ABC"), "\(repl.output)")
         #expect(repl.endWithCtrlD() == 0, "\(repl.processState)\n\(repl.output)")
     }
+
+    /// The REPL loads the `runcrate` module library at start, so its fields complete before any use.
+    @Test func tabCompletesTheRuncrateModule() throws {
+        let repl = try startREPL(["--sandbox"])
+        repl.send("=runcrate.mo\t")
+        #expect(repl.expect("de"), "\(repl.output)")
+        repl.send("\r")
+        #expect(repl.expect("sandbox"), "\(repl.output)")
+        repl.send("=runcrate.create_i\t")
+        #expect(repl.expect("nstance("), "\(repl.output)")
+        repl.send("\u{15}\r")  // Ctrl-U: drop the line
+        #expect(repl.endWithCtrlD() == 0, "\(repl.processState)\n\(repl.output)")
+    }
 }

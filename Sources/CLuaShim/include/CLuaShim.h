@@ -41,6 +41,10 @@ void rcshim_set_memory_limit(lua_State *L, size_t limit_bytes);
 void rcshim_set_dispatcher(rcshim_dispatcher d);
 /* Pushes a C closure calling the dispatcher; the value on top of the stack becomes its upvalue 1. */
 void rcshim_push_trampoline(lua_State *L);
+/* An address unique to the image (executable or shared library) this shim is linked into. Two
+   images may each hold a copy of the shim and the bridge over one state (runcrate-lua and its
+   module library): they keep their registry metatables apart with it. */
+const void *rcshim_image_tag(void);
 /* Pops and returns the index of upvalue 1 for the running trampoline call. */
 int rcshim_upvalue_index(void);
 

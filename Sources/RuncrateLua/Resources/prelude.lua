@@ -1,5 +1,6 @@
 -- The runcrate prelude: the pleasant Lua API built on the native primitives.
--- Loaded once per state with the native table as its argument; returns the module table.
+-- Loaded once per state with the native table (and, optionally, the table to fill) as its arguments;
+-- returns the module table.
 -- Native contract (see RuncrateModule.swift):
 --   native.call(op, ...)  -> true, result | false, errinfo       (every API operation, never raises)
 --   native.sleep(s)       -> true | false, errinfo               (errinfo.code == "interrupted")
@@ -8,7 +9,7 @@
 --   native.stderr_tty, native.mode, native.version
 --   native.init{secret_mt=, secret_values=}
 
-local native = ...
+local native, M = ...
 
 local type, pairs, ipairs, tostring, tonumber, select, setmetatable, getmetatable, rawequal, rawget, error, pcall =
       type, pairs, ipairs, tostring, tonumber, select, setmetatable, getmetatable, rawequal, rawget, error, pcall
@@ -17,7 +18,7 @@ local mtype, floor, huge = math.type, math.floor, math.huge
 local getenv = os.getenv
 local getinfo = debug and debug.getinfo
 
-local M = {}
+if type(M) ~= "table" then M = {} end
 M.mode = native.mode
 M.version = native.version
 

@@ -123,8 +123,10 @@ enum Paths {
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Fixtures")
 
+    /// `$RUNCRATE_LUA_UNDER_TEST` (scripts/test runs these tests again on the release build), else
     /// `runcrate-lua` next to the test bundle (the same build), else in `.build/debug`.
     static let runcrateLua: String = {
+        if let chosen = ProcessInfo.processInfo.environment["RUNCRATE_LUA_UNDER_TEST"], !chosen.isEmpty { return chosen }
         var candidates: [String] = []
         if let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
             var dir = URL(fileURLWithPath: exe).deletingLastPathComponent()

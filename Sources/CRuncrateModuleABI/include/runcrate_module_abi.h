@@ -1,0 +1,56 @@
+#ifndef RUNCRATE_MODULE_ABI_H
+#define RUNCRATE_MODULE_ABI_H
+
+/* The C interface between `runcrate-lua` and the library holding the `runcrate` module
+   (libRuncrateLuaModule.so, beside the executable). The executable stays small, so a script that
+   does not use the module starts as fast as lua itself; the library — the module, the API client,
+   the sandbox, Foundation and NIO — is loaded the first time a script touches `runcrate`.
+   Each side links its own copy of the Swift runtime and of LuaBridge: only C values cross, and the
+   Lua state they share. Both sides are built from the same sources; `abi_version` checks that. */
+
+struct lua_State;
+
+#define RUNCRATE_MODULE_ABI_VERSION 1
+
+enum {
+    RUNCRATE_MODULE_MODE_AUTOMATIC = 0,  /* no --sandbox/--live: live when a key is configured */
+    RUNCRATE_MODULE_MODE_SANDBOX = 1,
+    RUNCRATE_MODULE_MODE_LIVE = 2,
+};
+
+/* The module's command-line settings. Strings are NUL-terminated and may be NULL (not given). */
+typedef struct runcrate_module_options {
+    int abi_version;          /* RUNCRATE_MODULE_ABI_VERSION */
+    int mode;                 /* RUNCRATE_MODULE_MODE_* */
+    int dry_run;
+    int json;
+    int verbose;
+    int assume_yes;
+    int global_help;          /* also set the global `help` (REPL, -e) when it is nil */
+    int has_max_instances;
+    long long max_instances;
+    int has_max_hourly_cost;
+    double max_hourly_cost;
+    const char *plan_out;
+    const char *environment;
+} runcrate_module_options;
+
+/* Installs the module into the table at `table_index`, which becomes `runcrate`. Returns 0 (stack
+   unchanged), or 1 with the error message pushed. Called once, from a Swift function (never raises). */
+typedef int (*runcrate_module_install_fn)(struct lua_State *L, const runcrate_module_options *options, int table_index);
+#define RUNCRATE_MODULE_INSTALL_SYMBOL "runcrate_module_install"
+
+/* --json: prints the value at `index` as JSON on stdout (secrets as ***). Returns 1 when printed. */
+typedef int (*runcrate_module_print_result_fn)(struct lua_State *L, int index);
+#define RUNCRATE_MODULE_PRINT_RESULT_SYMBOL "runcrate_module_print_result"
+
+/* The run has ended with `status`: prints and saves a dry run's plan. Returns the exit status. */
+typedef int (*runcrate_module_finish_fn)(int status, int printed_result);
+#define RUNCRATE_MODULE_FINISH_SYMBOL "runcrate_module_finish"
+
+/* The exit status for an error message that ended a script, when the error is one of the module's
+   (spend cap: 3, interrupted: 130); -1 otherwise. */
+typedef int (*runcrate_module_exit_status_fn)(const char *message);
+#define RUNCRATE_MODULE_EXIT_STATUS_SYMBOL "runcrate_module_exit_status"
+
+#endif

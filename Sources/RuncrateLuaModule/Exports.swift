@@ -1,0 +1,62 @@
+import CRuncrateModuleABI
+import LuaBridge
+
+// The C entry points of libRuncrateLuaModule (see runcrate_module_abi.h). The executable calls them
+// from its own Swift functions, so they run with Swift frames below them and never raise a Lua error:
+// failures are returned.
+
+/// The run's module; the executable has one Lua state.
+nonisolated(unsafe) private var current: ModuleHookup?
+
+@_cdecl("runcrate_module_install")
+public func runcrateModuleInstall(_ L: OpaquePointer?, _ options: UnsafePointer<runcrate_module_options>?, _ table: Int32) -> Int32 {
+    guard let L else { return 1 }
+    guard let o = options?.pointee, o.abi_version == RUNCRATE_MODULE_ABI_VERSION else {
+        L.push("runcrate: the module library does not match this runcrate-lua (reinstall both from one build)")
+        return 1
+    }
+    guard current == nil else {
+        L.push("runcrate: the module is already installed")
+        return 1
+    }
+    var settings = ModuleHookup.Options()
+    switch o.mode {
+    case Int32(RUNCRATE_MODULE_MODE_SANDBOX): settings.mode = .sandbox
+    case Int32(RUNCRATE_MODULE_MODE_LIVE): settings.mode = .live
+    default: settings.mode = .automatic
+    }
+    settings.dryRun = o.dry_run != 0
+    settings.json = o.json != 0
+    settings.verbose = o.verbose != 0
+    settings.assumeYes = o.assume_yes != 0
+    settings.globalHelp = o.global_help != 0
+    settings.maxInstances = o.has_max_instances != 0 ? Int(o.max_instances) : nil
+    settings.maxHourlyCost = o.has_max_hourly_cost != 0 ? o.max_hourly_cost : nil
+    settings.planOut = o.plan_out.map { String(cString: $0) }
+    settings.environment = o.environment.map { String(cString: $0) }
+    do throws(LuaError) {
+        current = try ModuleHookup(options: settings, into: L, table: table)
+        return 0
+    } catch {
+        L.push(error.message)
+        return 1
+    }
+}
+
+@_cdecl("runcrate_module_print_result")
+public func runcrateModulePrintResult(_ L: OpaquePointer?, _ index: Int32) -> Int32 {
+    guard let L, let current else { return 0 }
+    return current.printResult(at: index, in: L) ? 1 : 0
+}
+
+@_cdecl("runcrate_module_finish")
+public func runcrateModuleFinish(_ status: Int32, _ printedResult: Int32) -> Int32 {
+    guard let current else { return status }
+    return current.finish(status: status, printedResult: printedResult != 0)
+}
+
+@_cdecl("runcrate_module_exit_status")
+public func runcrateModuleExitStatus(_ message: UnsafePointer<CChar>?) -> Int32 {
+    guard let message else { return -1 }
+    return ModuleHookup.exitStatus(forMessage: String(cString: message)) ?? -1
+}
