@@ -61,7 +61,9 @@ final class Interpreter {
         do throws(LuaError) {
             try L.pcall(nargs: 0, nresults: 0, traceback: false)
         } catch {
-            report(error)
+            // Once the time limit has stopped the script (reported by pmain), the hook raises again
+            // as pmain returns: that is the same stop, not a second error to print.
+            if !(error.kind == .timeout && status == .timedOut) { report(error) }
         }
         return runcrate.finish(status: status, printedResult: printedResult)
     }
