@@ -74,7 +74,7 @@ final class RuncrateModuleHookup {
 
     private static let placeholder = """
         local T, load, with_help = ...
-        local G, setmetatable, pairs, error, rawequal, rawget, rawset = _ENV, setmetatable, pairs, error, rawequal, rawget, rawset
+        local G, setmetatable, pairs, error, rawequal, rawget, rawset, type = _ENV, setmetatable, pairs, error, rawequal, rawget, rawset, type
         local mt, help_stub = {}
         local function need()
           local stub_was_set = help_stub ~= nil and rawequal(rawget(G, "help"), help_stub)
@@ -91,6 +91,10 @@ final class RuncrateModuleHookup {
         function mt.__newindex(t, k, v) need() t[k] = v end
         function mt.__pairs(t) need() return pairs(t) end
         setmetatable(T, mt)
+        local package = rawget(G, "package")
+        if type(package) == "table" and type(package.preload) == "table" then
+          package.preload.runcrate = function() return T end
+        end
         if with_help and rawget(G, "help") == nil then
           help_stub = function(...)
             need()

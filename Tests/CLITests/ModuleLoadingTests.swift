@@ -42,6 +42,16 @@ struct ModuleLoadingTests {
         #expect(run == Completed(stdout: "true\tfunction\tnil\ttrue\tsandbox\n", stderr: "", status: 0))
     }
 
+    @Test func requireFindsThePlaceholderThroughPreloadToo() throws {
+        let code = """
+            package.loaded.runcrate = nil
+            local rc = require "runcrate"
+            print(rawequal(rc, runcrate), rc.mode, rawequal(package.loaded.runcrate, rc))
+            """
+        let run = try runcrateLua(["--sandbox", "-e", code])
+        #expect(run == Completed(stdout: "true\tsandbox\ttrue\n", stderr: "", status: 0))
+    }
+
     @Test func aFieldSetBeforeFirstUseIsKept() throws {
         let code = """
             runcrate.create_instance = function() return "mocked" end
