@@ -69,10 +69,27 @@ struct ModuleLoadingTests {
     }
 
     #if os(Linux)
+    /// An installed layout: `bin/runcrate-lua` and `lib/runcrate-lua/libRuncrateLuaModule.so`.
+    @Test func theLibraryIsFoundInLibRuncrateLuaBesideBin() throws {
+        let root = Paths.temporaryDirectory()
+        let bin = root.appendingPathComponent("bin"), lib = root.appendingPathComponent("lib/runcrate-lua")
+        try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: lib, withIntermediateDirectories: true)
+        try copyExecutable(Paths.runcrateLua, to: bin.appendingPathComponent("runcrate-lua").path)
+        let built = URL(fileURLWithPath: Paths.runcrateLua).deletingLastPathComponent().appendingPathComponent("libRuncrateLuaModule.so")
+        try FileManager.default.createSymbolicLink(atPath: lib.appendingPathComponent("libRuncrateLuaModule.so").path,
+                                                   withDestinationPath: built.path)
+        let run = try Subprocess.run(bin.appendingPathComponent("runcrate-lua").path, argv0: "runcrate-lua",
+                                     ["--sandbox", "-e", "print(runcrate.mode)"], timeout: 60)
+        #expect(run == Completed(stdout: "sandbox\n", stderr: "", status: 0))
+    }
+    #endif
+
+    #if os(Linux)
     @Test func theLibraryMissingIsAnErrorAtTheScriptsLineAndPlainLuaStillRuns() throws {
         let dir = Paths.temporaryDirectory()
         let lonely = dir.appendingPathComponent("runcrate-lua").path
-        try FileManager.default.copyItem(atPath: Paths.runcrateLua, toPath: lonely)
+        try copyExecutable(Paths.runcrateLua, to: lonely)
         let code = """
             print("plain lua", 6 * 7)
             print(pcall(function() return runcrate.mode end))

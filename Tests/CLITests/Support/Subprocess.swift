@@ -102,7 +102,13 @@ enum Subprocess {
         let cEnv = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { (cArgv + cEnv).forEach { free($0) } }
         var pid: pid_t = 0
-        let rc = posix_spawn(&pid, executable, &actions, attributes, cArgv, cEnv)
+        var rc = posix_spawn(&pid, executable, &actions, attributes, cArgv, cEnv)
+        // A binary a test has just copied can be "busy" for a moment: a child another test spawned
+        // may still hold a descriptor of it open between its fork and its exec.
+        for _ in 0..<20 where rc == ETXTBSY {
+            usleep(50_000)
+            rc = posix_spawn(&pid, executable, &actions, attributes, cArgv, cEnv)
+        }
         guard rc == 0 else { throw SubprocessError.spawnFailed(executable, rc) }
         return pid
     }
@@ -154,6 +160,17 @@ enum Paths {
         try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }
+}
+
+/// Copies an executable with a close-on-exec descriptor (FileManager's copy is not: a child spawned
+/// meanwhile by a parallel test would keep the copy open for writing, and exec would fail "busy").
+func copyExecutable(_ source: String, to destination: String) throws {
+    let bytes = try Data(contentsOf: URL(fileURLWithPath: source))
+    let fd = open(destination, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o755)
+    guard fd >= 0 else { throw SubprocessError.spawnFailed(destination, errno) }
+    defer { close(fd) }
+    let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+    guard written == bytes.count else { throw SubprocessError.spawnFailed(destination, errno) }
 }
 
 /// Runs `runcrate-lua` as the tests see it.
