@@ -99,7 +99,7 @@ extension String {
     init(format14g d: Double) {
         var buf = [CChar](repeating: 0, count: 64)
         _ = withVaList([d]) { vsnprintf(&buf, 64, "%.14g", $0) }
-        self = String(cString: buf)
+        self = String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
 

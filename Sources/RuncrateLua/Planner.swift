@@ -116,6 +116,7 @@ final class Planner {
 
     /// The plan as a table for people.
     func table() -> String {
+        if entries.isEmpty { return "dry-run plan: nothing to create, change or delete\n" }
         var rows: [[String]] = [["#", "call", "target", "details", "USD/h"]]
         for (i, e) in entries.enumerated() {
             var details = e.name.map { "'\($0)'" } ?? ""
