@@ -91,7 +91,7 @@ final class Interpreter {
         do throws(LuaError) {
             try runcrate.install(
                 into: L, interactive: invocation.interactive || invocation.scriptIndex == nil,
-                loadNow: runsREPL || configuration.json || configuration.dryRun)
+                loadNow: runsREPL, mustLoad: configuration.json || configuration.dryRun)
         } catch {
             return report(error)
         }

@@ -40,8 +40,9 @@ final class RuncrateModuleHookup {
     }
 
     /// Called once the standard libraries are open (and `--safe` applied), before LUA_INIT runs.
-    /// `loadNow`: the run needs the module whatever the script does (REPL, `--json`, `--dry-run`).
-    func install(into L: LuaState, interactive: Bool, loadNow: Bool) throws(LuaError) {
+    /// `loadNow`: the run wants the module whatever the script does (REPL, `--json`, `--dry-run`);
+    /// `mustLoad`: and cannot do without it (`--json`, `--dry-run`: the run fails at once if it is missing).
+    func install(into L: LuaState, interactive: Bool, loadNow: Bool, mustLoad: Bool) throws(LuaError) {
         globalHelp = interactive
         L.newtable()
         let table = L.gettop()
@@ -54,7 +55,13 @@ final class RuncrateModuleHookup {
             L.rawset(-2, field: "runcrate")
         }
         L.settop(table)
-        if loadNow, load(L) == nil { return L.pop() }
+        if loadNow || mustLoad {
+            guard let failure = load(L) else { return L.pop() }
+            if mustLoad {
+                L.pop()
+                throw LuaError(kind: .runtime, message: failure)
+            }
+        }
         // The placeholder: the first read, write or `pairs` loads the module into the table, then
         // repeats the access; an error names the script's line. `help` (REPL and -e) does the same.
         try L.load(Self.placeholder, name: "=runcrate", mode: "t")

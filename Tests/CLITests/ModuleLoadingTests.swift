@@ -101,6 +101,14 @@ struct ModuleLoadingTests {
         #expect(run.stdout.hasPrefix("plain lua\t42\nfalse\t(command line):2: \(reason)"), "\(run)")
         #expect(run.stderr.hasPrefix("runcrate-lua: (command line):3: \(reason)"), "\(run)")
         #expect(run.stderr.contains("beside the executable"), "\(run)")
+
+        // --dry-run and --json cannot do without the module: they stop before the script runs.
+        for flag in ["--dry-run", "--json"] {
+            let stopped = try Subprocess.run(lonely, argv0: "runcrate-lua", [flag, "-e", "print('ran')"], timeout: 60)
+            #expect(stopped.status == 1, "\(flag): \(stopped)")
+            #expect(stopped.stdout == "", "\(flag): \(stopped)")
+            #expect(stopped.stderr.hasPrefix("runcrate-lua: \(reason)"), "\(flag): \(stopped)")
+        }
     }
     #endif
 }
