@@ -58,8 +58,12 @@ final class Interpreter {
             self.pmain()
             return 0
         }, name: "pmain")
+        // lua.c calls pmain with argc and argv: the same two stack slots under every chunk, so that
+        // depth limits ("stack overflow", its "skipping N levels") come out as lua's.
+        L.push(Int(invocation.arguments.count))
+        L.pushlightuserdata(nil)
         do throws(LuaError) {
-            try L.pcall(nargs: 0, nresults: 0, traceback: false)
+            try L.pcall(nargs: 2, nresults: 0, traceback: false)
         } catch {
             // Once the time limit has stopped the script (reported by pmain), the hook raises again
             // as pmain returns: that is the same stop, not a second error to print.

@@ -40,6 +40,8 @@ struct LuaComparisonTests {
         .init(name: "several -e run in order", arguments: ["-e", "x = 10", "-e", "print(x * 2)"]),
         .init(name: "-e with the statement attached", arguments: ["-eprint('attached')"]),
         .init(name: "-e syntax error", arguments: ["-e", "x = = 1"]),
+        .init(name: "stack overflow skips as many levels", arguments: ["-e", "local function f() return 1 + f() end f()"]),
+        .init(name: "stack overflow in the REPL", arguments: ["-i"], stdin: "local function f() return 1 + f() end f()\nprint('after')\n"),
         .init(name: "-e runtime error stops later options", arguments: ["-e", "error('first')", "-e", "print('never')"]),
         .init(name: "-l mod requires into a global", arguments: ["-l", "greet", "-e", "print(greet.hello())"]),
         .init(name: "-l g=mod requires into another global", arguments: ["-l", "g=greet", "-e", "print(g.hello(), greet)"]),
