@@ -61,6 +61,7 @@
 
 ---@class runcrate.Attempt
 ---@field candidate string
+---@field instance_type_id string? the config asked for, when a GPU type was tried config by config under max_price
 ---@field outcome "created"|"no_capacity"|"sold_out"|"launch_refused"|"over_ceiling"|"price_ceiling"|"no_match"
 ---@field code string?
 ---@field price number?

@@ -4,12 +4,14 @@ import Testing
 
 /// `launch{}` against the sandbox with faults; the attempts list is asserted in full.
 @Suite struct LaunchTests {
-    /// Runs a launch and returns `code or "ok"`, and the attempts as `candidate outcome code price` lines.
+    /// Runs a launch and returns `code or "ok"`, and the attempts as `candidate outcome code price` lines
+    /// (`candidate/type-id` when a GPU type was asked for by config id).
     static let probe = """
         local function show(attempts)
           local lines = {}
           for i, a in ipairs(attempts) do
-            lines[i] = table.concat({ a.candidate, a.outcome, tostring(a.code), string.format("%.2f", a.price or -1) }, " ")
+            local what = a.candidate .. (a.instance_type_id and ("/" .. a.instance_type_id) or "")
+            lines[i] = table.concat({ what, a.outcome, tostring(a.code), string.format("%.2f", a.price or -1) }, " ")
           end
           return table.concat(lines, "\\n")
         end
@@ -52,7 +54,9 @@ import Testing
         h.sandbox.setStock(gpuType: "h100-sxm", count: 0)
         let r = try await launch(h, #"{ name = "f", candidates = {"h100-sxm", "h200"}, gpu_count = 1, max_price = 3.5 }"#)
         #expect(r[0] == .string("ok"))
-        #expect(r[1] == .string("h100-sxm no_capacity no_capacity 2.49\nh200 created nil 3.29"))
+        // h100 x1 (2.49–2.79) is wholly under 3.5 and asked for by type; h200 x1 has configs over it,
+        // so its cheapest config is asked for by id.
+        #expect(r[1] == .string("h100-sxm no_capacity no_capacity 2.49\nh200/brave-lovelace-h200x1-1b8c created nil 3.29"))
         #expect(r[2] == .string("h200"))
     }
 
@@ -80,10 +84,42 @@ import Testing
         #expect(r[1] == .string("rtx-4090 launch_refused launch_refused 0.41\nl40s created nil 0.89"))
     }
 
+    /// h100 x1 costs 2.49 (us-east, sold out), 2.59, 2.69, 2.79: asked for by GPU type, the server
+    /// would pick 2.59. Under a ceiling of 2.55 only the 2.49 config is asked for, by id: nothing is
+    /// created over the ceiling, not even for a moment.
+    @Test func aGPUTypeStraddlingTheCeilingIsAskedForByConfigsUnderIt() async throws {
+        let h = try await Harness.make()
+        let r = try await launch(h, #"{ name = "c", candidates = {"h100-sxm", "l40s"}, gpu_count = 1, max_price = 2.55 }"#)
+        #expect(r[0] == .string("ok"))
+        #expect(r[1] == .string("h100-sxm/jolly-knuth-h100x1-75ff no_capacity no_capacity 2.49\nl40s created nil 0.89"))
+        let posts = h.mutatingRequests()
+        #expect(posts.map(\.status) == [503, 201])
+        #expect(posts.first?.body?.contains(#""instance_type_id":"jolly-knuth-h100x1-75ff""#) == true, "\(posts)")
+        #expect(posts.first?.body?.contains("gpu_type") == false, "\(posts)")
+    }
+
+    @Test func theCheapestConfigInStockUnderTheCeilingIsCreated() async throws {
+        let h = try await Harness.make()
+        let r = try await launch(h, #"{ name = "c", candidates = {"h100-sxm"}, gpu_count = 1, max_price = 2.60 }"#)
+        #expect(r[0] == .string("ok"))
+        #expect(r[1] == .string("h100-sxm/jolly-knuth-h100x1-75ff no_capacity no_capacity 2.49\nh100-sxm/brave-noether-h100x1-b0c2 created nil 2.59"))
+        #expect(r[2] == .string("h100-sxm"))
+        #expect(h.mutatingRequests().map(\.status) == [503, 201])
+    }
+
+    @Test func aGPUTypeWhollyUnderTheCeilingIsAskedForByType() async throws {
+        let h = try await Harness.make()
+        let r = try await launch(h, #"{ name = "c", candidates = {"h100-sxm"}, gpu_count = 1, max_price = 2.80 }"#)
+        #expect(r[1] == .string("h100-sxm created nil 2.59"))
+        #expect(h.mutatingRequests().first?.body?.contains(#""gpu_type":"h100-sxm""#) == true)
+    }
+
+    /// cpu_cores/memory/storage narrow the configs as only the server can: such a launch asks by GPU
+    /// type, and an instance whose real price is over the ceiling is terminated at once.
     @Test func instanceOverTheCeilingAfterCreateIsTerminated() async throws {
         // The cheapest h100 x1 (us-east, 2.49) is sold out: the server picks us-west at 2.59.
         let h = try await Harness.make()
-        let r = try await launch(h, #"{ name = "c", candidates = {"h100-sxm"}, gpu_count = 1, max_price = 2.55 }"#)
+        let r = try await launch(h, #"{ name = "c", candidates = {"h100-sxm"}, gpu_count = 1, cpu_cores = 8, max_price = 2.55 }"#)
         #expect(r[0] == .string("no_capacity"))
         #expect(r[1] == .string("h100-sxm price_ceiling price_ceiling 2.59"))
         let requests = h.mutatingRequests().map { "\($0.method) \($0.path.hasPrefix("/api/v1/instances/") ? "/api/v1/instances/ID" : $0.path) \($0.status)" }

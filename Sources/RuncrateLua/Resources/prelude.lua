@@ -622,10 +622,19 @@ function M.launch(spec)
       if t.id == c then entry.kind = "instance_type_id"; entry.price = t.hourly_rate; break end
     end
     if not entry.kind then
+      -- A GPU type: the server picks its cheapest config in stock. Keep every matching config,
+      -- cheapest first (as the server orders them), to price the candidate and to stay under max_price.
+      local configs = {}
       for _, t in ipairs(types) do
-        if t.gpu_type == c and type(t.hourly_rate) == "number" and (entry.price == nil or t.hourly_rate < entry.price) then
-          entry.kind = "gpu_type"; entry.price = t.hourly_rate
-        end
+        if t.gpu_type == c and type(t.hourly_rate) == "number" then configs[#configs + 1] = t end
+      end
+      if #configs > 0 then
+        sort(configs, function(a, b)
+          if a.hourly_rate ~= b.hourly_rate then return a.hourly_rate < b.hourly_rate end
+          return tostring(a.id) < tostring(b.id)
+        end)
+        entry.kind, entry.configs = "gpu_type", configs
+        entry.price, entry.dearest = configs[1].hourly_rate, configs[#configs].hourly_rate
       end
     end
     plan[i] = entry
@@ -637,8 +646,46 @@ function M.launch(spec)
       return a.index < b.index
     end)
   end
+  -- cpu_cores / memory / storage narrow the configs in ways only the server can match: such a
+  -- spec is created by GPU type and its real price checked after the create.
+  local sized = base.cpu_cores ~= nil or base.memory ~= nil or base.storage ~= nil
 
   local attempts = {}
+  -- One create; returns the instance when it is kept, nil when the launch should fail over.
+  local function attempt(c, field, value, price)
+    local req = {}
+    for k, v in pairs(base) do req[k] = v end
+    req[field] = value
+    local by_id = field == "instance_type_id" and value ~= c and value or nil
+    local cok, res = native.call("create_instance", req, true)
+    if not cok then
+      if not sold_out(res) then
+        res.attempts = attempts
+        raise("launch", res)
+      end
+      attempts[#attempts + 1] = { candidate = c, instance_type_id = by_id, outcome = outcome_of(res), code = res.code,
+        price = price, message = res.message }
+      return nil
+    end
+    local inst = as_instance(res)
+    local real = tonumber(inst.cost_per_hour)
+    if max_price and real and real > max_price then
+      local dok, dinfo = native.call("delete_instance", inst.id)
+      attempts[#attempts + 1] = { candidate = c, instance_type_id = by_id, outcome = "price_ceiling",
+        code = "price_ceiling", price = real, id = inst.id, terminated = dok,
+        message = fmt("%s was created at %.2f USD/h, over the ceiling of %.2f; %s", value, real, max_price,
+          dok and "terminated at once" or ("COULD NOT TERMINATE: " .. tostring(dinfo and dinfo.message))) }
+      if not dok then
+        raise("launch", { code = "price_ceiling", message = attempts[#attempts].message, attempts = attempts,
+                          instance = inst })
+      end
+      return nil
+    end
+    attempts[#attempts + 1] = { candidate = c, instance_type_id = by_id, outcome = "created", price = real or price,
+      id = inst.id }
+    return inst
+  end
+
   for _, entry in ipairs(plan) do
     local c = entry.candidate
     if not entry.kind then
@@ -648,40 +695,24 @@ function M.launch(spec)
     elseif max_price and entry.price and entry.price > max_price then
       attempts[#attempts + 1] = { candidate = c, outcome = "over_ceiling", code = "price_ceiling", price = entry.price,
         message = fmt("%s costs %.2f USD/h, over the ceiling of %.2f", c, entry.price, max_price) }
-    else
-      local req = {}
-      for k, v in pairs(base) do req[k] = v end
-      req[entry.kind] = c
-      local cok, res = native.call("create_instance", req, true)
-      if cok then
-        local inst = as_instance(res)
-        local real = tonumber(inst.cost_per_hour)
-        if max_price and real and real > max_price then
-          local dok, dinfo = native.call("delete_instance", inst.id)
-          attempts[#attempts + 1] = { candidate = c, outcome = "price_ceiling", code = "price_ceiling", price = real,
-            id = inst.id, terminated = dok,
-            message = fmt("%s was created at %.2f USD/h, over the ceiling of %.2f; %s", c, real, max_price,
-              dok and "terminated at once" or ("COULD NOT TERMINATE: " .. tostring(dinfo and dinfo.message))) }
-          if not dok then
-            raise("launch", { code = "price_ceiling", message = attempts[#attempts].message, attempts = attempts,
-                              instance = inst })
-          end
-        else
-          attempts[#attempts + 1] = { candidate = c, outcome = "created", price = real or entry.price, id = inst.id }
-          return inst, attempts
-        end
-      else
-        if not sold_out(res) then
-          res.attempts = attempts
-          raise("launch", res)
-        end
-        attempts[#attempts + 1] = { candidate = c, outcome = outcome_of(res), code = res.code, price = entry.price,
-          message = res.message }
+    elseif max_price and entry.kind == "gpu_type" and entry.dearest > max_price and not sized then
+      -- Some configs of this GPU cost more than max_price, and the server would pick one of them
+      -- when the cheaper ones are sold out: ask for the configs under the ceiling by id instead,
+      -- cheapest first, so nothing over the ceiling is ever created.
+      for _, t in ipairs(entry.configs) do
+        if t.hourly_rate > max_price then break end
+        local inst = attempt(c, "instance_type_id", t.id, t.hourly_rate)
+        if inst then return inst, attempts end
       end
+    else
+      local inst = attempt(c, entry.kind, c, entry.price)
+      if inst then return inst, attempts end
     end
   end
   local parts = {}
-  for i, a in ipairs(attempts) do parts[i] = a.candidate .. " " .. a.outcome end
+  for i, a in ipairs(attempts) do
+    parts[i] = a.candidate .. (a.instance_type_id and (" (" .. a.instance_type_id .. ")") or "") .. " " .. a.outcome
+  end
   raise("launch", { code = "no_capacity", retryable = true, attempts = attempts,
     message = "no candidate could be launched (" .. concat(parts, ", ") .. ")" })
 end
@@ -698,7 +729,7 @@ local HELP = {
   delete_instance = "delete_instance(id) -> true\n  Terminates the instance. Raises not_found.",
   wait_for = "wait_for(id_or_instance, {status=\"running\", timeout=600, interval=1}) -> {id=, status=, ip=}\n  Polls the status with backoff until it is reached. Raises timeout, unexpected_status (terminated/failed),\n  interrupted (Ctrl-C).",
   instance_types = "instance_types{gpu_type=, region=, gpu_count=, max_price=} -> {type...}\n  The catalogue, sorted by hourly_rate ascending.",
-  launch = "launch{name=, candidates={...}, order=\"listed\"|\"price\", max_price=, <create fields>} -> instance, attempts\n  Tries candidates (GPU types or instance type ids) in order or cheapest first, skips those over\n  max_price, fails over on no_capacity / sold-out / launch_refused, terminates an instance whose real\n  cost_per_hour is over max_price. attempts = {{candidate=, outcome=, code=, price=}...}.\n  Raises no_capacity (with .attempts) when every candidate fails; validation/auth/credit errors at once.",
+  launch = "launch{name=, candidates={...}, order=\"listed\"|\"price\", max_price=, <create fields>} -> instance, attempts\n  Tries candidates (GPU types or instance type ids) in order or cheapest first, skips those over\n  max_price, asks for a GPU type whose configs straddle max_price config by config under it, fails over\n  on no_capacity / sold-out / launch_refused, terminates an instance whose real cost_per_hour is over\n  max_price. attempts = {{candidate=, instance_type_id=, outcome=, code=, price=}...}.\n  Raises no_capacity (with .attempts) when every candidate fails; validation/auth/credit errors at once.",
   ssh_keys = "ssh_keys() -> {key...}",
   create_ssh_key = "create_ssh_key{name=, public_key=} -> key\n  Raises conflict for a duplicate.",
   delete_ssh_key = "delete_ssh_key(id) -> true",
