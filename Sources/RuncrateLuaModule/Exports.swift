@@ -1,5 +1,6 @@
 import CRuncrateModuleABI
 import LuaBridge
+import RuncrateLua
 
 // The C entry points of libRuncrateLuaModule (see runcrate_module_abi.h). The executable calls them
 // from its own Swift functions, so they run with Swift frames below them and never raise a Lua error:
@@ -58,5 +59,5 @@ public func runcrateModuleFinish(_ status: Int32, _ printedResult: Int32) -> Int
 @_cdecl("runcrate_module_exit_status")
 public func runcrateModuleExitStatus(_ message: UnsafePointer<CChar>?) -> Int32 {
     guard let message else { return -1 }
-    return ModuleHookup.exitStatus(forMessage: String(cString: message)) ?? -1
+    return RuncrateExitStatus.forUncaughtError(message: String(cString: message)) ?? -1
 }

@@ -102,11 +102,6 @@ final class ModuleHookup {
         return true
     }
 
-    /// The exit status for an error that ended the run, when the module has its own (spend cap, interrupted).
-    static func exitStatus(forMessage message: String) -> Int32? {
-        RuncrateExitStatus.forUncaughtError(message: message)
-    }
-
     /// Called when the run ends: prints and saves the dry-run plan. May replace the exit status.
     func finish(status: Int32, printedResult: Bool) -> Int32 {
         do {
