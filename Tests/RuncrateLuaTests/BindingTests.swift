@@ -132,9 +132,10 @@ import Testing
         let L = UnsafeSendable(h.lua.L)
         DispatchQueue.global().asyncAfter(deadline: .now() + 0.2) { rcshimInterrupt(L.value) }
         let start = Date()
-        let r = try await h.run("local ok, e = pcall(runcrate.sleep, 5) return ok, e.code")
+        let r = try await h.run("local ok, e = pcall(runcrate.sleep, 60) return ok, e.code")
         #expect(r == [.boolean(false), .string("interrupted")])
-        #expect(Date().timeIntervalSince(start) < 4)  // not the whole 5 s
+        // Not the whole minute; the room is for a test pool busy with other tests (seconds on 2 cores).
+        #expect(Date().timeIntervalSince(start) < 30)
         #expect(try await h.run("local n = 0 for i = 1, 100000 do n = n + i end return n") == [.integer(5_000_050_000)])
     }
 
@@ -246,9 +247,9 @@ struct UnsafeSendable<T>: @unchecked Sendable {
         let h = try await Harness.make()
         h.lua.setTimeout(0.3)
         let start = Date()
-        let message = await h.failure("runcrate.sleep(10)")
+        let message = await h.failure("runcrate.sleep(60)")
         #expect(message.contains("timeout: the script ran longer than its time limit"))
-        #expect(Date().timeIntervalSince(start) < 8)  // not the whole 10 s
+        #expect(Date().timeIntervalSince(start) < 30)  // not the whole minute
     }
 
     @Test func dryRunInterceptsEveryMutation() async throws {
@@ -279,12 +280,12 @@ struct UnsafeSendable<T>: @unchecked Sendable {
 @Suite struct InterruptTests {
     @Test func ctrlCCancelsACallInFlight() async throws {
         let h = try await Harness.make()
-        try h.sandbox.setFaults("balance=latency:5s")
+        try h.sandbox.setFaults("balance=latency:60s")
         let L = UnsafeSendable(h.lua.L)
         DispatchQueue.global().asyncAfter(deadline: .now() + 0.3) { rcshimInterrupt(L.value) }
         let start = Date()
         let message = await h.failure("runcrate.balance()")
-        #expect(Date().timeIntervalSince(start) < 4.5)  // not the whole 5 s
+        #expect(Date().timeIntervalSince(start) < 30)  // not the whole minute
         #expect(message.contains("interrupted"))
     }
 }
