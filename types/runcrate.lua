@@ -28,6 +28,7 @@
 ---@field server_code string?
 ---@field retry_after number?
 ---@field attempts runcrate.Attempt[]? for launch errors
+---@field rounds integer? for launch's no_capacity: how many rounds were tried
 
 ---@class runcrate.EnvVar
 ---@field key string
@@ -58,6 +59,11 @@
 ---@field candidates string[] GPU types or instance type ids, in order of preference
 ---@field order "listed"|"price"?
 ---@field max_price number? USD/h ceiling per instance
+---@field retry runcrate.LaunchRetry? run the candidate list again until one is created or duration is up
+
+---@class runcrate.LaunchRetry
+---@field duration number seconds to keep trying
+---@field interval number? first wait between rounds, seconds (default 30; grows by half each round up to 5 minutes)
 
 ---@class runcrate.Attempt
 ---@field candidate string
@@ -67,11 +73,12 @@
 ---@field price number?
 ---@field message string?
 ---@field id string?
+---@field round integer? which retry round made this attempt (1 without retry)
 
 ---@class runcrate.Instance
 ---@field id string
 ---@field name string?
----@field status string?
+---@field status string? kept current by every call that learns it (a delete sets "terminated")
 ---@field gpu_type string?
 ---@field gpu_count integer?
 ---@field cpu_cores integer?
@@ -99,6 +106,9 @@ function Instance:wait(opts) end
 function Instance:terminate() end
 ---@return runcrate.Instance
 function Instance:refresh() end
+---The ssh command line for a running instance (raises conflict while it has no IP).
+---@return string
+function Instance:ssh_command() end
 
 ---@class runcrate.Status
 ---@field id string
@@ -106,7 +116,7 @@ function Instance:refresh() end
 ---@field ip string?
 
 ---@class runcrate.WaitOptions
----@field status string? default "running"
+---@field status "running"|"deployed"|"creating"|"pending"|"deploying"|"awaiting_provider"|"starting"|"terminated"|"failed"|"planned"? default "running"
 ---@field timeout number? seconds, default 600
 ---@field interval number? first poll interval, default 1
 ---@field quiet boolean?

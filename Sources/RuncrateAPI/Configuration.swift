@@ -86,6 +86,16 @@ public struct RuncrateConfiguration: Sendable, CustomStringConvertible, CustomDe
     }
 
     public var debugDescription: String { description }
+
+    /// True for an `http(s)://` URL whose host is on this machine (127.0.0.0/8, `localhost`, `[::1]`):
+    /// where a `runcrate-sandbox` can be, and never the live API.
+    public static func isLoopback(_ url: String) -> Bool {
+        guard let parts = URLComponents(string: url), let scheme = parts.scheme?.lowercased(),
+              scheme == "http" || scheme == "https", let host = parts.host?.lowercased() else { return false }
+        if host == "localhost" || host == "::1" || host == "[::1]" { return true }
+        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
+        return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
+    }
 }
 
 /// Where configuration comes from. Injectable so tests do not depend on the real environment or home.

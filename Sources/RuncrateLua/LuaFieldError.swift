@@ -57,13 +57,17 @@ struct ErrorInfo: Error {
 
 /// The closest known name to a misspelt one, for "did you mean".
 enum Suggestion {
+    /// Scores are in half edits: a name that starts with (or contains) what was typed scores one
+    /// edit, so `h100` suggests `h100-sxm` rather than `h200`; ties go to the earlier name.
     static func closest(to key: String, in known: [String]) -> String? {
         let lower = key.lowercased()
         var best: (name: String, score: Int)?
         for name in known {
-            var score = distance(lower, name)
-            if name.hasPrefix(lower) || lower.hasPrefix(name) || name.contains(lower) { score = min(score, 2) }
-            let limit = max(2, name.count / 3)
+            let edits = distance(lower, name)
+            var score = 2 * edits
+            if name.hasPrefix(lower) || lower.hasPrefix(name) { score = min(score, 1) }
+            else if name.contains(lower) { score = min(score, 4) }
+            let limit = 2 * max(2, name.count / 3)
             guard score <= limit else { continue }
             if best == nil || score < best!.score { best = (name, score) }
         }

@@ -29,8 +29,17 @@ extension RuncrateModule {
         switch op {
         case "validate_instance":
             var r = reader(L)
+            if L.type(at: 3) == .table {
+                for i in 1...max(1, L.rawlen(3)) where i <= L.rawlen(3) {
+                    L.rawgeti(3, lua_Integer(i))
+                    if let name = L.tostring(-1) { r.alsoKnown.append(name) }
+                    L.pop()
+                }
+            }
             _ = try r.createSpec(at: 2)
             L.push(true)
+        case "check_candidates":
+            try checkCandidates(L)
         case "create_instance":
             try createInstance(L)
         case "instances":
@@ -156,6 +165,9 @@ extension RuncrateModule {
         if !spec.prepared.warnings.isEmpty && !warnedNoSSHKey {
             warnedNoSSHKey = true
             for w in spec.prepared.warnings { configuration.writeStderr("runcrate: warning: \(w)\n") }
+            if spec.request.sshKeyID == nil {
+                configuration.writeStderr("runcrate:   add a key with runcrate.create_ssh_key{name = ..., public_key = \"ssh-ed25519 AAAA...\"} and pass ssh_key_id = key.id (runcrate.ssh_keys() lists yours)\n")
+            }
         }
         let request = Endpoint.createInstance(spec.prepared)
         if configuration.dryRun {
@@ -237,6 +249,7 @@ extension RuncrateModule {
         }
         let filter = ListInstanceTypesRequest(gpuType: o["gpu_type"] as? String, region: o["region"] as? String,
                                               gpuCount: o["gpu_count"] as? Int)
+        try checkKnown(filter, in: try fullCatalogue())
         var types = try send(try prepare { () throws(RuncrateError) in try Endpoint.instanceTypes(filter) })
         if let max = o["max_price"] as? Double { types = types.filter { ($0.hourlyRate ?? .infinity) <= max } }
         types = types.enumerated().sorted { a, b in
@@ -245,6 +258,44 @@ extension RuncrateModule {
         }.map(\.element)
         pushJSON(.array(types.map(\.raw)), L)
     }
+
+    /// A `gpu_type` or `region` filter that names nothing in the catalogue matches nothing: it is a
+    /// misspelling (`H100-SXM`, `us_east`), reported with the closest known name.
+    private func checkKnown(_ filter: ListInstanceTypesRequest, in types: [InstanceType]) throws(ErrorInfo) {
+        var errors: [LuaFieldError] = []
+        func check(_ value: String?, _ field: String, _ what: String, _ known: [String]) {
+            guard let value, !known.contains(value) else { return }
+            let hint = Suggestion.closest(to: value, in: known).map { " — did you mean '\($0)'?" } ?? ""
+            errors.append(LuaFieldError(field: field,
+                message: "\(field): unknown \(what) '\(value)'\(hint) (known: \(known.joined(separator: ", ")))"))
+        }
+        check(filter.gpuType, "gpu_type", "GPU type", Self.distinct(types.compactMap(\.gpuType)))
+        check(filter.region, "region", "region", Self.distinct(types.compactMap(\.region)))
+        if !errors.isEmpty { throw ErrorInfo.validation(errors) }
+    }
+
+    /// `launch`'s candidates: each must be a GPU type or an instance type id of the catalogue.
+    /// A known GPU type with no config of the asked count or region is not an error here (the
+    /// attempt records `no_match`).
+    private func checkCandidates(_ L: LuaState) throws(ErrorInfo) {
+        let types = try fullCatalogue()
+        let gpus = Self.distinct(types.compactMap(\.gpuType))
+        let ids = Set(types.map(\.id))
+        var errors: [LuaFieldError] = []
+        let n = L.type(at: 2) == .table ? L.rawlen(2) : 0
+        for i in 1...max(1, n) where i <= n {
+            L.rawgeti(2, lua_Integer(i))
+            defer { L.pop() }
+            guard let c = L.tostring(-1), !gpus.contains(c), !ids.contains(c) else { continue }
+            let hint = Suggestion.closest(to: c, in: gpus).map { " — did you mean '\($0)'?" } ?? ""
+            errors.append(LuaFieldError(field: "candidates.\(i)",
+                message: "candidates[\(i)]: unknown GPU type '\(c)'\(hint) (GPU types: \(gpus.joined(separator: ", ")); or an instance type id from instance_types())"))
+        }
+        if !errors.isEmpty { throw ErrorInfo.validation(errors) }
+        L.push(true)
+    }
+
+    private static func distinct(_ names: [String]) -> [String] { Array(Set(names)).sorted() }
 
     /// Every catalogue config the server could pick for a create: the exact type, or each config of
     /// the GPU type that fits the spec (gpu_count, region unless `auto`, and cpu_cores / memory /

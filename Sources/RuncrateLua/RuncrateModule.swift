@@ -1,4 +1,5 @@
 import Foundation
+import CLua
 import LuaBridge
 import RuncrateAPI
 
@@ -115,6 +116,21 @@ public final class RuncrateModule {
             return 0
         }, name: "stderr")
         L.rawset(-2, field: "stderr")
+        // suggest(word, names) -> the closest name or nil: the one "did you mean" of the module.
+        L.push(function: { L in
+            guard let word = L.tostring(1), L.type(at: 2) == .table else { return 0 }
+            var names: [String] = []
+            let n = L.rawlen(2)
+            for i in 1...max(1, n) where i <= n {
+                L.rawgeti(2, lua_Integer(i))
+                if let name = L.tostring(-1) { names.append(name) }
+                L.pop()
+            }
+            guard let best = Suggestion.closest(to: word, in: names) else { return 0 }
+            L.push(best)
+            return 1
+        }, name: "suggest")
+        L.rawset(-2, field: "suggest")
     }
 
     private func nativeInit(_ L: LuaState) -> Int32 {

@@ -21,6 +21,9 @@ struct SpecReader {
     var errors: [LuaFieldError] = []
     /// Fields that already have an error here, so the client's rules do not report them twice.
     var failed: Set<String> = []
+    /// Names valid at the top level of this call but read elsewhere (`launch`'s own fields): not
+    /// accepted here, but offered as suggestions for a misspelt key.
+    var alsoKnown: [String] = []
 
     init(_ L: LuaState, refs: PreludeRefs, secrets: SecretStore) {
         self.L = L
@@ -73,7 +76,8 @@ struct SpecReader {
         for key in keys.sorted() {
             let label = prefix.isEmpty ? key : "\(prefix).\(key)"
             if !known.contains(key) {
-                let hint = Suggestion.closest(to: key, in: known).map { " — did you mean '\(prefixed(prefix, $0))'?" } ?? ""
+                let names = prefix.isEmpty ? known + alsoKnown : known
+                let hint = Suggestion.closest(to: key, in: names).map { " — did you mean '\(prefixed(prefix, $0))'?" } ?? ""
                 fail(label, "unknown \(unknownWhat) '\(label)'\(hint)")
                 continue
             }
@@ -89,22 +93,48 @@ struct SpecReader {
 
     /// A string, or a secret (whose value is returned and remembered for redaction).
     mutating func string(_ field: String, allowEmpty: Bool = true) -> String? {
-        if L.type(at: -1) == .string { return L.tostring(-1) }
-        if let s = secretValue(-1) { return s }
+        if L.type(at: -1) == .string { return text(-1, field) }
+        if let s = secretValue(-1, field: field) { return s }
         fail(field, "\(field): string expected, got \(L.shown(-1))")
         return nil
     }
 
-    mutating func secretValue(_ index: Int32) -> String? {
+    /// The string at `index` when it is valid UTF-8 (what the API's JSON can carry); otherwise the
+    /// error names the field and the first bad byte, never the value (it may be a secret).
+    mutating func text(_ index: Int32, _ field: String) -> String? {
+        guard let bytes = L.tobytes(index) else { return nil }
+        if let offset = Self.invalidUTF8Offset(bytes) {
+            fail(field, "\(field): UTF-8 text expected, got a string with an invalid byte at position \(offset + 1)")
+            return nil
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// The offset of the first byte that is not part of a valid UTF-8 sequence, or nil.
+    static func invalidUTF8Offset(_ bytes: [UInt8]) -> Int? {
+        var parser = Unicode.UTF8.ForwardParser()
+        var iterator = bytes.makeIterator()
+        var offset = 0
+        while true {
+            switch parser.parseScalar(from: &iterator) {
+            case .valid(let scalar): offset += scalar.count
+            case .emptyInput: return nil
+            case .error: return offset
+            }
+        }
+    }
+
+    mutating func secretValue(_ index: Int32, field: String? = nil) -> String? {
         guard isSecret(index) else { return nil }
         let i = L.absindex(index)
         L.pushref(refs.secretValues)
         L.pushvalue(i)
         L.rawget(-2)
         defer { L.pop(2) }
-        guard let s = L.tostring(-1) else { return nil }
-        secrets.add(s)
-        return s
+        guard let raw = L.tostring(-1) else { return nil }
+        secrets.add(raw)
+        if let field { return text(-1, field) }
+        return raw
     }
 
     /// An integer: Lua integers, or floats with an integral value (`2.0`); within 32 bits.
@@ -151,7 +181,7 @@ struct SpecReader {
     /// A value sent as a string: strings, secrets, numbers (converted as `tostring` does).
     mutating func stringish(_ field: String) -> (String, Bool)? {
         switch L.type(at: -1) {
-        case .string: return (L.tostring(-1) ?? "", false)
+        case .string: return text(-1, field).map { ($0, false) }
         case .number:
             if let d = L.tonumber(-1), !d.isFinite {
                 fail(field, "\(field): string or finite number expected, got \(L.shown(-1))")
@@ -159,7 +189,7 @@ struct SpecReader {
             }
             return (L.numberText(-1), false)
         default:
-            if let s = secretValue(-1) { return (s, true) }
+            if isSecret(-1) { return secretValue(-1, field: field).map { ($0, true) } }
             fail(field, "\(field): string expected, got \(L.shown(-1))")
             return nil
         }

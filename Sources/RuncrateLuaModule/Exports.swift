@@ -35,6 +35,8 @@ public func runcrateModuleInstall(_ L: OpaquePointer?, _ options: UnsafePointer<
     settings.maxHourlyCost = o.has_max_hourly_cost != 0 ? o.max_hourly_cost : nil
     settings.planOut = o.plan_out.map { String(cString: $0) }
     settings.environment = o.environment.map { String(cString: $0) }
+    settings.sandboxState = o.sandbox_state.map { String(cString: $0) }
+    settings.sandboxURL = o.sandbox_url.map { String(cString: $0) }
     do throws(LuaError) {
         current = try ModuleHookup(options: settings, into: L, table: table)
         return 0

@@ -29,6 +29,17 @@ final class ModuleHookup {
         var maxHourlyCost: Double?
         var planOut: String?
         var environment: String?
+        /// `--sandbox-state FILE` (else `RUNCRATE_SANDBOX_STATE`): the in-process sandbox's state file.
+        var sandboxState: String?
+        /// `--sandbox-url URL` (else a loopback `RUNCRATE_BASE_URL` in sandbox mode): a running sandbox.
+        var sandboxURL: String?
+    }
+
+    /// Where sandbox calls go: an in-process simulator (its state kept in a file, or not), or a
+    /// running `runcrate-sandbox`.
+    enum SandboxPlace: Equatable {
+        case inProcess(statePath: String?)
+        case running(url: String)
     }
 
     let options: Options
@@ -40,6 +51,7 @@ final class ModuleHookup {
         case .live: return .live
         case .sandbox: return .sandbox
         case .automatic:
+            if options.sandboxState != nil || options.sandboxURL != nil { return .sandbox }
             if let key = getenv("RUNCRATE_API_KEY"), key.pointee != 0 { return .live }
             if ConfigurationSources.configFileCertainlyAbsent() { return .sandbox }
             return ConfigurationSources().hasAPIKey ? .live : .sandbox
@@ -51,6 +63,8 @@ final class ModuleHookup {
     init(options: Options, into L: LuaState, table: Int32) throws(LuaError) {
         self.options = options
         let target = Self.target(for: options)
+        let place: SandboxPlace
+        do { place = try Self.sandboxPlace(for: options) } catch { throw LuaError(kind: .runtime, message: "runcrate: \(error.message)") }
         let stderrIsTerminal = isatty(2) != 0
         let interrupted = RuncrateModule.interruptProbe(for: L)
         var verboseHooks = ClientHooks()
@@ -60,9 +74,17 @@ final class ModuleHookup {
         let hooks = verboseHooks
         let askFirst = target == .live && !options.assumeYes && !options.dryRun && isatty(0) != 0 && stderrIsTerminal
         let confirm: ((String) -> Bool)? = askFirst ? { Self.askOnTerminal($0) } : nil
-        let notice: String? = target == .sandbox && options.mode == .automatic
+        var notice: String? = target == .sandbox && options.mode == .automatic
+            && options.sandboxState == nil && options.sandboxURL == nil
             ? "runcrate-lua: no RUNCRATE_API_KEY set: using the local sandbox (nothing is billed; --live to use the real API)"
             : nil
+        if target == .sandbox {
+            switch place {
+            case .running(let url): notice = (notice.map { $0 + "\n" } ?? "") + "runcrate-lua: using the runcrate-sandbox at \(url)"
+            case .inProcess(let path?): notice = (notice.map { $0 + "\n" } ?? "") + "runcrate-lua: sandbox state kept in \(path)"
+            case .inProcess(nil): break
+            }
+        }
         let environment = options.environment
         let config = RuncrateModule.Configuration(
             target: target, dryRun: options.dryRun, maxInstances: options.maxInstances,
@@ -72,7 +94,8 @@ final class ModuleHookup {
             sandboxNotice: notice,
             stderrIsTerminal: stderrIsTerminal,
             makeTransport: { () throws -> RuncrateTransport in
-                try ModuleHookup.makeTransport(target: target, environment: environment, hooks: hooks, isCancelled: interrupted)
+                try ModuleHookup.makeTransport(target: target, place: place, environment: environment, hooks: hooks,
+                                               isCancelled: interrupted)
             })
         module = RuncrateModule(configuration: config)
         try module.install(into: L, globalHelp: options.globalHelp, table: table)
@@ -80,12 +103,23 @@ final class ModuleHookup {
 
     /// Starts the in-process sandbox (or resolves the live key) and makes the client.
     static func makeTransport(
-        target: RuncrateModule.Configuration.Target, environment: String?, hooks: ClientHooks,
+        target: RuncrateModule.Configuration.Target, place: SandboxPlace, environment: String?, hooks: ClientHooks,
         isCancelled: @escaping @Sendable () -> Bool
     ) throws -> RuncrateTransport {
         switch target {
         case .sandbox:
-            let server = try SandboxServer.startBlocking(SandboxOptions())
+            if case .running(let url) = place {
+                let api = try RuncrateConfiguration(apiKey: APIKey(sandboxKey), baseURL: url, environment: environment)
+                return BlockingClientTransport(configuration: api, hooks: hooks, isCancelled: isCancelled)
+            }
+            let statePath: String? = if case .inProcess(let path) = place { path } else { nil }
+            let server: SandboxServer
+            do {
+                server = try SandboxServer.startBlocking(SandboxOptions(statePath: statePath))
+            } catch {
+                guard let statePath else { throw error }
+                throw RuncrateError.configuration("the sandbox state file \(statePath) cannot be used: \(error)")
+            }
             let api = try RuncrateConfiguration(apiKey: APIKey(sandboxKey), baseURL: server.baseURL, environment: environment)
             return BlockingClientTransport(configuration: api, hooks: hooks, isCancelled: isCancelled, keepAlive: server)
         case .live:
@@ -93,6 +127,35 @@ final class ModuleHookup {
             return BlockingClientTransport(configuration: api, hooks: hooks, isCancelled: isCancelled)
         }
     }
+
+    /// The sandbox a run uses: `--sandbox-url`, else `--sandbox-state`, else `RUNCRATE_SANDBOX_STATE`,
+    /// else a loopback `RUNCRATE_BASE_URL` (a running runcrate-sandbox), else a fresh in-process one.
+    static func sandboxPlace(for options: Options, environment: (String) -> String? = { getenv($0).map { String(cString: $0) } })
+        throws(ConfigurationFailure) -> SandboxPlace
+    {
+        if let url = options.sandboxURL {
+            guard RuncrateConfiguration.isLoopback(url) else {
+                throw ConfigurationFailure(message: "--sandbox-url expects the http URL of a runcrate-sandbox on this machine (127.0.0.1, localhost or [::1]), got '\(url)'; another host is the live API (RUNCRATE_BASE_URL with --live)")
+            }
+            return .running(url: url)
+        }
+        if let path = options.sandboxState ?? environment("RUNCRATE_SANDBOX_STATE").flatMap({ $0.isEmpty ? nil : $0 }) {
+            // The sandbox saves after every change and cannot report a failure then: check now.
+            let flag = options.sandboxState != nil ? "--sandbox-state" : "RUNCRATE_SANDBOX_STATE"
+            let directory = (path as NSString).deletingLastPathComponent
+            if access(directory.isEmpty ? "." : directory, W_OK) != 0 {
+                throw ConfigurationFailure(message: "\(flag): cannot write the state file \(path): \(String(cString: strerror(errno))) (\(directory.isEmpty ? "." : directory))")
+            }
+            if access(path, F_OK) == 0, access(path, R_OK | W_OK) != 0 {
+                throw ConfigurationFailure(message: "\(flag): cannot read and write the state file \(path): \(String(cString: strerror(errno)))")
+            }
+            return .inProcess(statePath: path)
+        }
+        if let base = environment("RUNCRATE_BASE_URL"), RuncrateConfiguration.isLoopback(base) { return .running(url: base) }
+        return .inProcess(statePath: nil)
+    }
+
+    struct ConfigurationFailure: Error { let message: String }
 
     /// With `--json`, prints the value at `index` as JSON on stdout; true when it did.
     func printResult(at index: Int32, in L: LuaState) -> Bool {

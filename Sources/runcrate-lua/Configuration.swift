@@ -20,6 +20,8 @@ struct Configuration: Equatable {
     var maxInstances: Int?
     var maxHourlyCost: Double?
     var environment: String?
+    var sandboxState: String?
+    var sandboxURL: String?
     var json = false
     var verbose = false
     var assumeYes = false
@@ -58,6 +60,15 @@ extension Configuration {
             guard c.mode != .sandbox else { throw ConfigurationError("--sandbox and --live cannot be used together") }
             c.mode = .live
         },
+        LongOption(name: "sandbox-state", valueName: "FILE", help: "keep the local sandbox's state in FILE between runs (implies --sandbox)") { c, v throws(ConfigurationError) in
+            guard !v.isEmpty else { throw ConfigurationError("--sandbox-state expects a file name") }
+            c.sandboxState = v
+        },
+        LongOption(name: "sandbox-url", valueName: "URL", help: "use a running runcrate-sandbox at URL, a loopback address (implies --sandbox)") { c, v throws(ConfigurationError) in
+            // The module checks that it is a loopback URL (the one place that rule lives).
+            guard !v.isEmpty else { throw ConfigurationError("--sandbox-url expects the URL of a running runcrate-sandbox") }
+            c.sandboxURL = v
+        },
         LongOption(name: "dry-run", valueName: nil, help: "record creates, updates and deletes instead of sending them; print the plan") { c, _ in c.dryRun = true },
         LongOption(name: "plan-out", valueName: "FILE", help: "with --dry-run, also save the plan as JSON in FILE") { c, v throws(ConfigurationError) in
             guard !v.isEmpty else { throw ConfigurationError("--plan-out expects a file name") }
@@ -86,6 +97,12 @@ extension Configuration {
     func validate() throws(ConfigurationError) {
         if planOut != nil && !dryRun {
             throw ConfigurationError("--plan-out needs --dry-run")
+        }
+        if mode == .live, sandboxState != nil || sandboxURL != nil {
+            throw ConfigurationError("\(sandboxState != nil ? "--sandbox-state" : "--sandbox-url") and --live cannot be used together")
+        }
+        if sandboxState != nil, sandboxURL != nil {
+            throw ConfigurationError("--sandbox-state and --sandbox-url cannot be used together (a running sandbox keeps its own state: runcrate-sandbox --state FILE)")
         }
     }
 

@@ -95,7 +95,8 @@ final class Interpreter {
         do throws(LuaError) {
             try runcrate.install(
                 into: L, interactive: invocation.interactive || invocation.scriptIndex == nil,
-                loadNow: runsREPL, mustLoad: configuration.json || configuration.dryRun)
+                loadNow: runsREPL, mustLoad: configuration.json || configuration.dryRun || configuration.sandboxURL != nil
+                    || configuration.sandboxState != nil)
         } catch {
             return report(error)
         }

@@ -142,28 +142,28 @@ final class RuncrateModuleHookup {
     /// Calls `body` with the module's settings as the C interface passes them.
     private func withOptions<R>(_ body: (UnsafePointer<runcrate_module_options>) -> R) -> R {
         let c = configuration
-        return withOptionalCString(c.planOut) { planOut in
-            withOptionalCString(c.environment) { environment in
-                var options = runcrate_module_options()
-                options.abi_version = RUNCRATE_MODULE_ABI_VERSION
-                switch c.mode {
-                case .automatic: options.mode = Int32(RUNCRATE_MODULE_MODE_AUTOMATIC)
-                case .sandbox: options.mode = Int32(RUNCRATE_MODULE_MODE_SANDBOX)
-                case .live: options.mode = Int32(RUNCRATE_MODULE_MODE_LIVE)
-                }
-                options.dry_run = c.dryRun ? 1 : 0
-                options.json = c.json ? 1 : 0
-                options.verbose = c.verbose ? 1 : 0
-                options.assume_yes = c.assumeYes ? 1 : 0
-                options.global_help = globalHelp ? 1 : 0
-                options.has_max_instances = c.maxInstances != nil ? 1 : 0
-                options.max_instances = Int64(c.maxInstances ?? 0)
-                options.has_max_hourly_cost = c.maxHourlyCost != nil ? 1 : 0
-                options.max_hourly_cost = c.maxHourlyCost ?? 0
-                options.plan_out = planOut
-                options.environment = environment
-                return withUnsafePointer(to: options) { body($0) }
+        return withOptionalCStrings([c.planOut, c.environment, c.sandboxState, c.sandboxURL]) { strings in
+            var options = runcrate_module_options()
+            options.abi_version = RUNCRATE_MODULE_ABI_VERSION
+            switch c.mode {
+            case .automatic: options.mode = Int32(RUNCRATE_MODULE_MODE_AUTOMATIC)
+            case .sandbox: options.mode = Int32(RUNCRATE_MODULE_MODE_SANDBOX)
+            case .live: options.mode = Int32(RUNCRATE_MODULE_MODE_LIVE)
             }
+            options.dry_run = c.dryRun ? 1 : 0
+            options.json = c.json ? 1 : 0
+            options.verbose = c.verbose ? 1 : 0
+            options.assume_yes = c.assumeYes ? 1 : 0
+            options.global_help = globalHelp ? 1 : 0
+            options.has_max_instances = c.maxInstances != nil ? 1 : 0
+            options.max_instances = Int64(c.maxInstances ?? 0)
+            options.has_max_hourly_cost = c.maxHourlyCost != nil ? 1 : 0
+            options.max_hourly_cost = c.maxHourlyCost ?? 0
+            options.plan_out = strings[0]
+            options.environment = strings[1]
+            options.sandbox_state = strings[2]
+            options.sandbox_url = strings[3]
+            return withUnsafePointer(to: options) { body($0) }
         }
     }
 
@@ -238,7 +238,9 @@ final class RuncrateModuleHookup {
     }
 }
 
-private func withOptionalCString<R>(_ string: String?, _ body: (UnsafePointer<CChar>?) -> R) -> R {
-    guard let string else { return body(nil) }
-    return string.withCString { body($0) }
+/// Calls `body` with each string as a C string (NULL for nil), valid for the call only.
+private func withOptionalCStrings<R>(_ strings: [String?], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
+    guard let (first, rest) = strings.first.map({ ($0, Array(strings.dropFirst())) }) else { return body([]) }
+    guard let first else { return withOptionalCStrings(rest) { body([nil] + $0) } }
+    return first.withCString { p in withOptionalCStrings(rest) { body([p] + $0) } }
 }

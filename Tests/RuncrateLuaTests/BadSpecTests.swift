@@ -83,6 +83,15 @@ let badSpecs: [BadSpec] = [
             #"name | name must be a non-empty string (got "")"#,
             "memory | memory must be an integer >= 1 (got 0)"),
     BadSpec("return { \(ok), gpu_type = 5 }", "gpu_type | gpu_type: string expected, got integer 5"),
+    // Bytes that are not UTF-8 would be replaced on the way to JSON: refused instead.
+    BadSpec(#"return { name = "caf\xff\xfe", gpu_type = "x" }"#,
+            "name | name: UTF-8 text expected, got a string with an invalid byte at position 4"),
+    BadSpec(#"return { \#(ok), env = { A = "ok", B = "v\xc3" } }"#,
+            "env.B | env.B: UTF-8 text expected, got a string with an invalid byte at position 2"),
+    BadSpec(#"return { \#(ok), env = { A = runcrate.secret("\xff") } }"#,
+            "env.A | env.A: UTF-8 text expected, got a string with an invalid byte at position 1"),
+    BadSpec(#"return { \#(ok), startup_commands = { "echo \xe2\x82" } }"#,
+            "startup_commands.1 | startup_commands.1: UTF-8 text expected, got a string with an invalid byte at position 6"),
     // A Lua-level error in one part of a field does not hide the client's checks of the rest.
     BadSpec("return { \(ok), env = { OK = {}, ['1BAD'] = 'v' } }",
             "env.OK | env.OK: string expected, got table",

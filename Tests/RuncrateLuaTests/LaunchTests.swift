@@ -169,9 +169,11 @@ import Testing
     @Test func everyCandidateFailingRaisesNoCapacityWithAttempts() async throws {
         let h = try await Harness.make()
         try h.sandbox.setFaults("create=503")
-        let r = try await launch(h, #"{ name = "x", candidates = {"rtx-4090", "nope-gpu"}, gpu_count = 1 }"#)
+        // h200 is a known GPU type with no config in us-west (a GPU type nobody sells is a
+        // validation_error instead: FoundInUseTests).
+        let r = try await launch(h, #"{ name = "x", candidates = {"rtx-4090", "h200"}, gpu_count = 1, region = "us-west" }"#)
         #expect(r[0] == .string("no_capacity"))
-        #expect(r[1] == .string("rtx-4090 no_capacity no_capacity 0.41\nnope-gpu no_match not_found -1.00"))
-        #expect(r[2] == .string("no candidate could be launched (rtx-4090 no_capacity, nope-gpu no_match)"))
+        #expect(r[1] == .string("rtx-4090 no_capacity no_capacity 0.41\nh200 no_match not_found -1.00"))
+        #expect(r[2] == .string("no candidate could be launched (rtx-4090 no_capacity, h200 no_match)"))
     }
 }

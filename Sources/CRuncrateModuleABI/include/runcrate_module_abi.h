@@ -10,7 +10,7 @@
 
 struct lua_State;
 
-#define RUNCRATE_MODULE_ABI_VERSION 1
+#define RUNCRATE_MODULE_ABI_VERSION 2
 
 enum {
     RUNCRATE_MODULE_MODE_AUTOMATIC = 0,  /* no --sandbox/--live: live when a key is configured */
@@ -33,6 +33,8 @@ typedef struct runcrate_module_options {
     double max_hourly_cost;
     const char *plan_out;
     const char *environment;
+    const char *sandbox_state;   /* --sandbox-state FILE: the in-process sandbox keeps its state there */
+    const char *sandbox_url;     /* --sandbox-url URL: a running runcrate-sandbox on a loopback address */
 } runcrate_module_options;
 
 /* Installs the module into the table at `table_index`, which becomes `runcrate`. Returns 0 (stack

@@ -73,6 +73,24 @@ local function argerror(func, field, message)
                 errors = { { field = field, message = message } } })
 end
 
+--- " — did you mean 'x'?" for the known name closest to a misspelt one, or "".
+local function did_you_mean(word, known)
+  local best = native.suggest(tostring(word), known)
+  return best and (" — did you mean '" .. best .. "'?") or ""
+end
+
+--- Raises validation_error for a key of `opts` that is not in the list `known`.
+local function check_options(func, opts, known)
+  local set = {}
+  for _, k in ipairs(known) do set[k] = true end
+  for k in pairs(opts) do
+    if not set[k] then
+      argerror(func, tostring(k), func .. ": unknown option '" .. tostring(k) .. "'" .. did_you_mean(k, known) ..
+        " (expected " .. concat(known, ", ") .. ")")
+    end
+  end
+end
+
 --- True when `v` is an error object made by this module.
 function M.is_error(v) return type(v) == "table" and getmetatable(v) == Error end
 
@@ -341,9 +359,37 @@ local methods = {}
 Instance.__index = methods
 local kept = setmetatable({}, { __mode = "k" })
 
+-- Every instance table handed out, by id (weakly), so that whatever call learns an instance's state
+-- (a get, a listing, a status poll, an update, a delete) updates every table the script holds for it.
+local WEAK_KEYS = { __mode = "k" }
+local tracked = {}
+
+--- Copies `fields` into every table the script holds for instance `id` (except `skip`).
+local function learned(id, fields, skip)
+  local set = type(id) == "string" and tracked[id]
+  if not set then return end
+  for t in pairs(set) do
+    if t ~= skip then for k, v in pairs(fields) do t[k] = v end end
+  end
+end
+
 local function as_instance(t)
-  if type(t) == "table" and getmetatable(t) == nil then setmetatable(t, Instance) end
+  if type(t) ~= "table" then return t end
+  if getmetatable(t) == nil then setmetatable(t, Instance) end
+  local id = rawget(t, "id")
+  if type(id) == "string" then
+    learned(id, t, t)
+    local set = tracked[id]
+    if not set then set = setmetatable({}, WEAK_KEYS); tracked[id] = set end
+    set[t] = true
+  end
   return t
+end
+
+--- The id of an instance argument (a string, or a table with `id`).
+local function id_of(v)
+  if type(v) == "table" and not is_secret(v) then return rawget(v, "id") end
+  return v
 end
 
 function methods:keep() kept[self] = true; return self end
@@ -353,6 +399,29 @@ function methods:refresh()
   local fresh = M.instance(self.id)
   for k, v in pairs(fresh) do self[k] = v end
   return self
+end
+
+--- The command line that reaches a running instance over SSH: user, host and port as the API gives
+--- them (`ssh_user`, `ssh_host` or `ip`, `ssh_port`; root and 22 otherwise), and which key to use
+--- when the instance was created with `ssh_key_id`.
+function methods:ssh_command()
+  local host = rawget(self, "ssh_host") or rawget(self, "ip")
+  if type(host) ~= "string" or host == "" then
+    raise("ssh_command", { code = "conflict",
+      message = fmt("instance %s (%s) has no IP address yet (status '%s'): wait_for it first",
+        tostring(self.id), tostring(self.name), tostring(self.status)) })
+  end
+  local user = rawget(self, "ssh_user")
+  if type(user) ~= "string" or user == "" then user = "root" end
+  local port = tonumber(rawget(self, "ssh_port"))
+  local parts = { "ssh" }
+  if port and port ~= 22 then parts[#parts + 1] = "-p " .. fmt("%d", port) end
+  parts[#parts + 1] = user .. "@" .. host
+  local key = rawget(self, "ssh_key_id")
+  if type(key) == "string" and key ~= "" then
+    parts[#parts + 1] = "# with the private key of SSH key " .. key .. " (ssh -i PATH to choose it)"
+  end
+  return concat(parts, " ")
 end
 
 Instance.__close = function(self, err)
@@ -388,9 +457,17 @@ end
 M.create_instance = binding("create_instance", as_instance)
 M.instances = binding("instances", instance_list)
 M.instance = binding("instance", as_instance)
-M.instance_status = binding("instance_status")
+M.instance_status = binding("instance_status", function(st)
+  if type(st) == "table" then learned(st.id, { status = st.status, ip = st.ip }) end
+  return st
+end)
 M.update_instance = binding("update_instance", as_instance)
-M.delete_instance = binding("delete_instance")
+local delete_instance = binding("delete_instance")
+function M.delete_instance(target, ...)
+  local result = delete_instance(target, ...)
+  learned(id_of(target), { status = "terminated" })
+  return result
+end
 M.instance_types = binding("instance_types")
 M.ssh_keys = binding("ssh_keys")
 M.create_ssh_key = binding("create_ssh_key")
@@ -470,6 +547,12 @@ end
 
 local UP = { running = true, deployed = true }
 local FINAL = { terminated = true, failed = true }
+-- The statuses runcrate-api.md lists (provisioning, up, final), and a dry run's planned.
+local STATUS_NAMES = { "awaiting_provider", "creating", "deployed", "deploying", "failed", "pending", "planned",
+                       "running", "starting", "terminated" }
+local STATUSES = {}
+for _, s in ipairs(STATUS_NAMES) do STATUSES[s] = true end
+local WAIT_OPTIONS = { "interval", "quiet", "status", "timeout" }
 
 function M.wait_for(target, opts)
   local id, inst
@@ -482,15 +565,15 @@ function M.wait_for(target, opts)
     argerror("wait_for", "opts", "wait_for: options must be a table, got " .. type(opts))
   end
   opts = opts or {}
-  for k in pairs(opts) do
-    if k ~= "status" and k ~= "timeout" and k ~= "interval" and k ~= "quiet" then
-      argerror("wait_for", tostring(k), "wait_for: unknown option '" .. tostring(k) .. "' (expected status, timeout, interval, quiet)")
-    end
-  end
+  check_options("wait_for", opts, WAIT_OPTIONS)
   local want = opts.status or "running"
   local timeout = opts.timeout or 600
   local interval = opts.interval or 1
   if type(want) ~= "string" then argerror("wait_for", "status", "wait_for: status must be a string") end
+  if not STATUSES[want] then
+    argerror("wait_for", "status", "wait_for: unknown status '" .. want .. "'" .. did_you_mean(want, STATUS_NAMES) ..
+      " (expected one of " .. concat(STATUS_NAMES, ", ") .. ")")
+  end
   if type(timeout) ~= "number" or timeout ~= timeout or timeout < 0 then argerror("wait_for", "timeout", "wait_for: timeout must be a number >= 0") end
   if type(interval) ~= "number" or interval ~= interval or interval <= 0 then argerror("wait_for", "interval", "wait_for: interval must be a number > 0") end
 
@@ -514,6 +597,7 @@ function M.wait_for(target, opts)
     end
     last = st.status
     if inst then inst.status = st.status; if st.ip ~= nil then inst.ip = st.ip end end
+    learned(id, { status = st.status, ip = st.ip }, inst)
     local elapsed = native.clock() - start
     if show then
       native.stderr(fmt("\r\27[Kwaiting for %s: %s, %ds", label, tostring(last), floor(elapsed)))
@@ -547,7 +631,10 @@ end
 ---------------------------------------------------------------------------------------------------
 -- launch: candidates, price ceiling, failover
 
-local LAUNCH_KEYS = { candidates = true, order = true, max_price = true }
+local LAUNCH_KEY_NAMES = { "candidates", "max_price", "order", "retry" }
+local LAUNCH_KEYS = {}
+for _, k in ipairs(LAUNCH_KEY_NAMES) do LAUNCH_KEYS[k] = true end
+local RETRY_OPTIONS = { "duration", "interval" }
 local FAILOVER = { no_capacity = true, launch_refused = true, sold_out = true }
 
 local function sold_out(err)
@@ -588,6 +675,29 @@ function M.launch(spec)
   if max_price ~= nil and (type(max_price) ~= "number" or max_price ~= max_price or max_price <= 0 or max_price == huge) then
     problem("max_price", "max_price: a positive number (USD/h) expected, got " .. tostring(max_price))
   end
+  local retry = spec.retry
+  if retry ~= nil then
+    if type(retry) ~= "table" or getmetatable(retry) ~= nil then
+      problem("retry", "retry: a table {duration = seconds, interval = seconds} expected, got " .. type(retry))
+      retry = nil
+    else
+      for k in pairs(retry) do
+        local known = false
+        for _, name in ipairs(RETRY_OPTIONS) do if k == name then known = true end end
+        if not known then
+          problem("retry." .. tostring(k), "retry: unknown option '" .. tostring(k) .. "'" ..
+            did_you_mean(k, RETRY_OPTIONS) .. " (expected duration, interval)")
+        end
+      end
+      local d, iv = retry.duration, retry.interval
+      if type(d) ~= "number" or d ~= d or d <= 0 or d == huge then
+        problem("retry.duration", "retry.duration: a positive number of seconds expected, got " .. tostring(d))
+      end
+      if iv ~= nil and (type(iv) ~= "number" or iv ~= iv or iv <= 0 or iv == huge) then
+        problem("retry.interval", "retry.interval: a positive number of seconds expected, got " .. tostring(iv))
+      end
+    end
+  end
   if spec.gpu_type ~= nil or spec.instance_type_id ~= nil then
     problem(spec.gpu_type ~= nil and "gpu_type" or "instance_type_id",
       "launch: give GPU types and instance type ids in candidates, not gpu_type/instance_type_id")
@@ -597,11 +707,21 @@ function M.launch(spec)
   for k, v in pairs(spec) do if not LAUNCH_KEYS[k] then base[k] = v end end
   if #problems == 0 then
     base.gpu_type = type(candidates[1]) == "string" and candidates[1] or "x"
-    local ok, info = native.call("validate_instance", base)
+    local ok, info = native.call("validate_instance", base, LAUNCH_KEY_NAMES)
     base.gpu_type = nil
     if not ok then
       for _, e in ipairs(info.errors or {}) do problems[#problems + 1] = e end
       if #(info.errors or {}) == 0 then problems[#problems + 1] = { field = "spec", message = info.message } end
+    end
+  end
+  if #problems == 0 then
+    -- Every candidate must name a GPU type or an instance type id of the catalogue (a misspelt one
+    -- would otherwise fail over silently to the next). Checked once the spec is otherwise valid,
+    -- so a bad spec fails without any request.
+    local cok, cinfo = native.call("check_candidates", candidates)
+    if not cok then
+      if cinfo.code ~= "validation_error" then raise("launch", cinfo) end
+      for _, e in ipairs(cinfo.errors or {}) do problems[#problems + 1] = e end
     end
   end
   if #problems > 0 then
@@ -686,35 +806,85 @@ function M.launch(spec)
     return inst
   end
 
-  for _, entry in ipairs(plan) do
-    local c = entry.candidate
-    if not entry.kind then
-      attempts[#attempts + 1] = { candidate = c, outcome = "no_match", code = "not_found",
-        message = "no catalogue config matches " .. c .. (filter.gpu_count and (" x" .. filter.gpu_count) or "") ..
-                  (filter.region and (" in " .. filter.region) or "") }
-    elseif max_price and entry.price and entry.price > max_price then
-      attempts[#attempts + 1] = { candidate = c, outcome = "over_ceiling", code = "price_ceiling", price = entry.price,
-        message = fmt("%s costs %.2f USD/h, over the ceiling of %.2f", c, entry.price, max_price) }
-    elseif max_price and entry.kind == "gpu_type" and entry.dearest > max_price and not sized then
-      -- Some configs of this GPU cost more than max_price, and the server would pick one of them
-      -- when the cheaper ones are sold out: ask for the configs under the ceiling by id instead,
-      -- cheapest first, so nothing over the ceiling is ever created.
-      for _, t in ipairs(entry.configs) do
-        if t.hourly_rate > max_price then break end
-        local inst = attempt(c, "instance_type_id", t.id, t.hourly_rate)
-        if inst then return inst, attempts end
+  -- One pass over the candidates: the instance when one is kept, and whether any create was sent.
+  local function pass()
+    local sent = false
+    for _, entry in ipairs(plan) do
+      local c = entry.candidate
+      if not entry.kind then
+        attempts[#attempts + 1] = { candidate = c, outcome = "no_match", code = "not_found",
+          message = "no catalogue config matches " .. c .. (filter.gpu_count and (" x" .. filter.gpu_count) or "") ..
+                    (filter.region and (" in " .. filter.region) or "") }
+      elseif max_price and entry.price and entry.price > max_price then
+        attempts[#attempts + 1] = { candidate = c, outcome = "over_ceiling", code = "price_ceiling", price = entry.price,
+          message = fmt("%s costs %.2f USD/h, over the ceiling of %.2f", c, entry.price, max_price) }
+      elseif entry.over then
+        -- Created over the ceiling in an earlier round (a sized spec): not bought again.
+        attempts[#attempts + 1] = { candidate = c, outcome = "over_ceiling", code = "price_ceiling", price = entry.over,
+          message = fmt("%s was created at %.2f USD/h in an earlier round, over the ceiling of %.2f", c, entry.over, max_price) }
+      elseif max_price and entry.kind == "gpu_type" and entry.dearest > max_price and not sized then
+        -- Some configs of this GPU cost more than max_price, and the server would pick one of them
+        -- when the cheaper ones are sold out: ask for the configs under the ceiling by id instead,
+        -- cheapest first, so nothing over the ceiling is ever created.
+        for _, t in ipairs(entry.configs) do
+          if t.hourly_rate > max_price then break end
+          sent = true
+          local inst = attempt(c, "instance_type_id", t.id, t.hourly_rate)
+          if inst then return inst, true end
+        end
+      else
+        sent = true
+        local inst = attempt(c, entry.kind, c, entry.price)
+        if inst then return inst, true end
+        if attempts[#attempts].outcome == "price_ceiling" then entry.over = attempts[#attempts].price end
       end
-    else
-      local inst = attempt(c, entry.kind, c, entry.price)
-      if inst then return inst, attempts end
     end
+    return nil, sent
   end
-  local parts = {}
-  for i, a in ipairs(attempts) do
-    parts[i] = a.candidate .. (a.instance_type_id and (" (" .. a.instance_type_id .. ")") or "") .. " " .. a.outcome
+
+  local function summary(from)
+    local parts = {}
+    for i = from, #attempts do
+      local a = attempts[i]
+      parts[#parts + 1] = a.candidate .. (a.instance_type_id and (" (" .. a.instance_type_id .. ")") or "") .. " " .. a.outcome
+    end
+    return concat(parts, ", ")
   end
-  raise("launch", { code = "no_capacity", retryable = true, attempts = attempts,
-    message = "no candidate could be launched (" .. concat(parts, ", ") .. ")" })
+
+  local started = native.clock()
+  local wait = retry and (retry.interval or 30)
+  local round = 1
+  while true do
+    local first = #attempts + 1
+    local inst, sent = pass()
+    for i = first, #attempts do attempts[i].round = round end
+    if inst then return inst, attempts end
+    local elapsed = native.clock() - started
+    -- Retry rounds only help when a create was sent and refused for capacity: a list with nothing
+    -- to ask for (no match, all over the ceiling) gives the same answer every round.
+    if not retry or not sent or elapsed >= retry.duration then break end
+    -- Waits grow by half each round up to 5 minutes (or the interval, if longer), spread by ±20 %,
+    -- and never run past the duration.
+    local jitter = 0.8 + 0.4 * ((native.clock() * 7919) % 1)
+    local pause = wait * jitter
+    if pause > retry.duration - elapsed then pause = retry.duration - elapsed end
+    if native.stderr_tty then
+      native.stderr(fmt("runcrate: launch %s: round %d found no capacity (%s); trying again in %ds (%ds of %ds left)\n",
+        tostring(spec.name), round, summary(first), floor(pause + 0.5), floor(retry.duration - elapsed + 0.5),
+        floor(retry.duration + 0.5)))
+    end
+    local sok, sinfo = native.sleep(pause)
+    if not sok then sinfo.attempts = attempts; raise("launch", sinfo) end
+    round = round + 1
+    wait = wait * 1.5
+    local cap = (retry.interval or 30) > 300 and retry.interval or 300
+    if wait > cap then wait = cap end
+  end
+  local last = 1
+  for i = #attempts, 1, -1 do if attempts[i].round ~= round then break end; last = i end
+  local rounds = round > 1 and fmt(" in %d rounds over %ds; the last: ", round, floor(native.clock() - started + 0.5)) or " ("
+  raise("launch", { code = "no_capacity", retryable = true, attempts = attempts, rounds = round,
+    message = "no candidate could be launched" .. rounds .. summary(last) .. (round > 1 and "" or ")") })
 end
 
 ---------------------------------------------------------------------------------------------------
