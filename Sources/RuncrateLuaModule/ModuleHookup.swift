@@ -69,7 +69,14 @@ final class ModuleHookup {
         let interrupted = RuncrateModule.interruptProbe(for: L)
         var verboseHooks = ClientHooks()
         if options.verbose {
-            verboseHooks.onEvent = { @Sendable event in Self.errorLine("runcrate-lua: \(event)") }
+            // The module logs each call once (request line, then its outcome); the client adds only
+            // what happens inside a call — retries and reconciliation — under it, in the same voice.
+            verboseHooks.onEvent = { @Sendable event in
+                switch event.phase {
+                case .retry, .reconcile, .adopted: Self.errorLine("runcrate:   \(event)")
+                case .attempt, .failed: break
+                }
+            }
         }
         let hooks = verboseHooks
         let askFirst = target == .live && !options.assumeYes && !options.dryRun && isatty(0) != 0 && stderrIsTerminal
@@ -176,9 +183,10 @@ final class ModuleHookup {
         return status
     }
 
-    /// Asks on the terminal before the first live create; anything but y/yes declines.
+    /// Asks on the terminal before the first live create (the question ends with its `[y/N] `);
+    /// anything but y/yes declines.
     static func askOnTerminal(_ question: String) -> Bool {
-        fputs("\(question) [y/N] ", stderr)
+        fputs(question, stderr)
         fflush(stderr)
         guard let line = readLine(strippingNewline: true) else { return false }
         return ["y", "yes"].contains(line.trimmingCharacters(in: .whitespaces).lowercased())
