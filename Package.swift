@@ -75,8 +75,13 @@ let package = Package(
         .target(
             name: "RuncrateLua",
             dependencies: ["LuaBridge", "CLua", "CLuaShim", "RuncrateAPI"],
-            resources: [.copy("Resources")]
+            // Resources/prelude.lua is not shipped as a file: EmbedPrelude compiles it into the target.
+            exclude: ["Resources"],
+            plugins: ["EmbedPrelude"]
         ),
+        // Compiles the prelude with the Lua the package links (lua_dump), at build time.
+        .executableTarget(name: "prelude-compiler", dependencies: ["CLua"]),
+        .plugin(name: "EmbedPrelude", capability: .buildTool(), dependencies: ["prelude-compiler"]),
         // The C interface between runcrate-lua and the module library (a header).
         .target(name: "CRuncrateModuleABI"),
         // The module library: RuncrateLua with the client, the sandbox, Foundation and NIO, behind the

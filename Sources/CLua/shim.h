@@ -11,7 +11,7 @@ static const int CLUA_REGISTRYINDEX = LUA_REGISTRYINDEX;
 static const int CLUA_MULTRET = LUA_MULTRET;
 static const int CLUA_ERRFILE = LUA_ERRFILE;
 static const lua_Integer CLUA_RIDX_GLOBALS = LUA_RIDX_GLOBALS;
-/* The Lua release of these headers, e.g. 50404 for 5.4.4 (decides whether precompiled chunks apply). */
+/* The Lua release of these headers, e.g. 50404 for 5.4.4. */
 static const int CLUA_VERSION_RELEASE_NUM = LUA_VERSION_RELEASE_NUM;
 
 static inline int clua_upvalueindex(int i) { return lua_upvalueindex(i); }

@@ -2,16 +2,12 @@ import CLua
 import LuaBridge
 
 extension Prelude {
-    /// Pushes the compiled prelude as a function: the embedded bytecode when it was made by the Lua
-    /// release whose headers this module was built with (and Lua accepts it), else the source,
-    /// compiled here. Compiling the source took about a third of `runcrate-lua -e ''`.
+    /// Pushes the prelude as a function, from the bytecode the EmbedPrelude plugin made with this
+    /// package's Lua at build time (compiling the source at start took a third of `runcrate-lua -e ''`).
     /// Stack: +1 on success, 0 on error.
     static func load(into L: LuaState) throws(LuaError) {
-        if bytecodeRelease == CLUA_VERSION_RELEASE_NUM, let bytes = bytecode,
-           (try? L.load(bytes: bytes, name: "=runcrate", mode: "b")) != nil {
-            return
-        }
-        try L.load(source, name: "=runcrate")
+        guard let bytes = bytecode else { throw LuaError(kind: .runtime, message: "runcrate: the embedded prelude is damaged") }
+        try L.load(bytes: bytes, name: "=runcrate", mode: "b")
     }
 
     /// `bytecodeBase64` decoded; nil if it is not base64.
