@@ -85,10 +85,13 @@ extension JSONValue {
         case .bool(let value): out += value ? "true" : "false"
         case .int(let value): out += String(value)
         case .double(let value):
-            if value.isFinite, value == value.rounded(), abs(value) < 1e15 {
+            // An integral double keeps its point (`3.0`) while exact (|v| < 2^53); others are 15
+            // significant digits when they read back as the same double (`0.41`, `1e+20`), else 17.
+            if value.isFinite, value == value.rounded(), abs(value) < 9_007_199_254_740_992 {
                 out += String(Int(value)) + ".0"
             } else if value.isFinite {
-                out += String(value)
+                let short = String(format: "%.15g", value)
+                out += Double(short) == value ? short : String(format: "%.17g", value)
             } else {
                 out += "null"
             }
@@ -121,6 +124,8 @@ extension JSONValue {
             case "\n": out += "\\n"
             case "\r": out += "\\r"
             case "\t": out += "\\t"
+            case "\u{08}": out += "\\b"
+            case "\u{0C}": out += "\\f"
             case _ where scalar.value < 0x20:
                 out += String(format: "\\u%04x", scalar.value)
             default: out.unicodeScalars.append(scalar)

@@ -116,6 +116,10 @@ public final class RuncrateModule {
             return 0
         }, name: "stderr")
         L.rawset(-2, field: "stderr")
+        L.push(function: { [unowned self] L in self.nativeJSONEncode(L) }, name: "json_encode")
+        L.rawset(-2, field: "json_encode")
+        L.push(function: { [unowned self] L in self.nativeJSONDecode(L) }, name: "json_decode")
+        L.rawset(-2, field: "json_decode")
         // suggest(word, names) -> the closest name or nil: the one "did you mean" of the module.
         L.push(function: { L in
             guard let word = L.tostring(1), L.type(at: 2) == .table else { return 0 }

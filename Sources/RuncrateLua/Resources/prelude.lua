@@ -3,6 +3,7 @@
 -- returns the module table.
 -- Native contract (see RuncrateModule.swift):
 --   native.call(op, ...)  -> true, result | false, errinfo       (every API operation, never raises)
+--   native.json_encode(v, indent) / native.json_decode(text) -> true, result | false, errinfo
 --   native.sleep(s)       -> true | false, errinfo               (errinfo.code == "interrupted")
 --   native.clock()        -> monotonic seconds
 --   native.stderr(text)   -- writes text to stderr, secrets redacted
@@ -161,193 +162,26 @@ end
 local json = {}
 M.json = json
 json.null = setmetatable({}, { __name = "runcrate.json.null", __tostring = function() return "null" end })
-
-local escapes = { ['"'] = '\\"', ['\\'] = '\\\\', ['\b'] = '\\b', ['\f'] = '\\f', ['\n'] = '\\n', ['\r'] = '\\r', ['\t'] = '\\t' }
-local function encode_string(s)
-  return '"' .. s:gsub('[%c"\\]', function(c) return escapes[c] or fmt("\\u%04x", c:byte()) end) .. '"'
-end
-
-local function is_array(t)
-  local n = 0
-  for k in pairs(t) do
-    if mtype(k) ~= "integer" or k < 1 then return false end
-    n = n + 1
-  end
-  for i = 1, n do if t[i] == nil then return false end end
-  return true, n
-end
-
-local function encode_value(v, out, seen, indent, depth)
-  local t = type(v)
-  if v == nil or v == json.null then out[#out + 1] = "null"
-  elseif t == "boolean" then out[#out + 1] = tostring(v)
-  elseif t == "number" then
-    if v ~= v or v == huge or v == -huge then error("json.encode: cannot encode " .. tostring(v), 0) end
-    if mtype(v) == "integer" then out[#out + 1] = fmt("%d", v)
-    elseif v == floor(v) and v > -2^53 and v < 2^53 then out[#out + 1] = fmt("%.1f", v)
-    else
-      local short = fmt("%.15g", v)  -- the shortest form that reads back as the same number
-      out[#out + 1] = tonumber(short) == v and short or fmt("%.17g", v)
-    end
-  elseif t == "string" then out[#out + 1] = encode_string(v)
-  elseif is_secret(v) then out[#out + 1] = '"***"'
-  elseif t == "table" then
-    if seen[v] then error("json.encode: cycle in table", 0) end
-    seen[v] = true
-    local nl, pad, pad1 = "", "", ""
-    if indent then nl = "\n"; pad = indent:rep(depth); pad1 = indent:rep(depth + 1) end
-    local arr, n = is_array(v)
-    if arr and n > 0 then
-      out[#out + 1] = "[" .. nl
-      for i = 1, n do
-        out[#out + 1] = pad1
-        encode_value(v[i], out, seen, indent, depth + 1)
-        if i < n then out[#out + 1] = "," end
-        out[#out + 1] = nl
-      end
-      out[#out + 1] = pad .. "]"
-    elseif arr then
-      out[#out + 1] = (getmetatable(v) == json.array_mt) and "[]" or "{}"
-    else
-      local keys = {}
-      for k in pairs(v) do
-        local kt = type(k)
-        if kt ~= "string" and kt ~= "number" then error("json.encode: cannot encode a " .. kt .. " key", 0) end
-        keys[#keys + 1] = k
-      end
-      sort(keys, function(a, b) return tostring(a) < tostring(b) end)
-      out[#out + 1] = "{" .. nl
-      for i, k in ipairs(keys) do
-        out[#out + 1] = pad1 .. encode_string(tostring(k)) .. (indent and ": " or ":")
-        encode_value(v[k], out, seen, indent, depth + 1)
-        if i < #keys then out[#out + 1] = "," end
-        out[#out + 1] = nl
-      end
-      out[#out + 1] = pad .. "}"
-    end
-    seen[v] = nil
-  else
-    error("json.encode: cannot encode a " .. t, 0)
-  end
-end
-
 json.array_mt = { __name = "runcrate.json.array" }
 --- Marks a table so that it encodes as an array even when empty.
 function json.array(t) return setmetatable(t or {}, json.array_mt) end
 
 native.init { secret_mt = Secret, secret_values = secret_values, json_null = json.null, array_mt = json.array_mt }
 
---- Encodes `v` as JSON; `opts.indent` (a string or true) pretty-prints. Secrets encode as "***".
+--- Encodes `v` as JSON (in Swift); `opts.indent` (a string or true) pretty-prints. Secrets encode as "***".
 function json.encode(v, opts)
   local indent = opts and opts.indent
   if indent == true then indent = "  " end
-  local out = {}
-  local ok, err = pcall(encode_value, v, out, {}, indent, 0)
-  if not ok then raise("json.encode", { code = "json_error", message = tostring(err) }) end
-  return concat(out)
-end
-
-local function decode_error(s, i, what)
-  local line = 1
-  for _ in s:sub(1, i - 1):gmatch("\n") do line = line + 1 end
-  error(fmt("%s at line %d (byte %d)", what, line, i), 0)
-end
-
-local decode_value
-local function skip(s, i)
-  return s:find("[^ \t\r\n]", i) or #s + 1
-end
-
-local function decode_string(s, i)
-  local out, j = {}, i + 1
-  while true do
-    local c = s:sub(j, j)
-    if c == "" then decode_error(s, j, "unterminated string") end
-    if c == '"' then return concat(out), j + 1 end
-    if c == "\\" then
-      local e = s:sub(j + 1, j + 1)
-      local map = { b = "\b", f = "\f", n = "\n", r = "\r", t = "\t", ['"'] = '"', ["\\"] = "\\", ["/"] = "/" }
-      if map[e] then out[#out + 1] = map[e]; j = j + 2
-      elseif e == "u" then
-        local hex = s:sub(j + 2, j + 5)
-        if not hex:match("^%x%x%x%x$") then decode_error(s, j, "bad \\u escape") end
-        local cp = tonumber(hex, 16)
-        j = j + 6
-        if cp >= 0xD800 and cp <= 0xDBFF and s:sub(j, j + 1) == "\\u" then
-          local lo = tonumber(s:sub(j + 2, j + 5), 16)
-          if lo and lo >= 0xDC00 and lo <= 0xDFFF then
-            cp = 0x10000 + (cp - 0xD800) * 0x400 + (lo - 0xDC00)
-            j = j + 6
-          end
-        end
-        out[#out + 1] = utf8.char(cp)
-      else decode_error(s, j, "bad escape") end
-    elseif c:byte() < 32 then decode_error(s, j, "control character in string")
-    else
-      local k = s:find('["\\%c]', j) or #s + 1
-      out[#out + 1] = s:sub(j, k - 1)
-      j = k
-    end
-  end
-end
-
-function decode_value(s, i, depth)
-  if depth > 200 then decode_error(s, i, "nesting too deep") end
-  i = skip(s, i)
-  local c = s:sub(i, i)
-  if c == "{" then
-    local t = {}
-    i = skip(s, i + 1)
-    if s:sub(i, i) == "}" then return t, i + 1 end
-    while true do
-      if s:sub(i, i) ~= '"' then decode_error(s, i, "expected a string key") end
-      local k; k, i = decode_string(s, i)
-      i = skip(s, i)
-      if s:sub(i, i) ~= ":" then decode_error(s, i, "expected ':'") end
-      local v; v, i = decode_value(s, i + 1, depth + 1)
-      t[k] = v
-      i = skip(s, i)
-      local d = s:sub(i, i)
-      if d == "}" then return t, i + 1 end
-      if d ~= "," then decode_error(s, i, "expected ',' or '}'") end
-      i = skip(s, i + 1)
-    end
-  elseif c == "[" then
-    local t, n = json.array(), 0
-    i = skip(s, i + 1)
-    if s:sub(i, i) == "]" then return t, i + 1 end
-    while true do
-      local v; v, i = decode_value(s, i, depth + 1)
-      n = n + 1; t[n] = v
-      i = skip(s, i)
-      local d = s:sub(i, i)
-      if d == "]" then return t, i + 1 end
-      if d ~= "," then decode_error(s, i, "expected ',' or ']'") end
-      i = i + 1
-    end
-  elseif c == '"' then return decode_string(s, i)
-  elseif s:find("^true", i) then return true, i + 4
-  elseif s:find("^false", i) then return false, i + 5
-  elseif s:find("^null", i) then return nil, i + 4
-  else
-    local num = s:match("^-?%d+%.?%d*[eE]?[-+]?%d*", i)
-    if not num or num == "" or num == "-" then decode_error(s, i, "unexpected character") end
-    local v
-    if num:find("[.eE]") then v = tonumber(num) else v = math.tointeger(tonumber(num)) or tonumber(num) end
-    if v == nil then decode_error(s, i, "bad number") end
-    return v, i + #num
-  end
+  local ok, text = native.json_encode(v, indent)
+  if not ok then raise("json.encode", text) end
+  return text
 end
 
 --- Decodes JSON text; `null` becomes nil, arrays keep their order, integers stay integers.
 function json.decode(s)
   if type(s) ~= "string" then argerror("json.decode", "text", "json.decode: string expected, got " .. type(s)) end
-  local ok, v, i = pcall(decode_value, s, 1, 0)
-  if ok then
-    i = skip(s, i)
-    if i <= #s then ok, v = false, fmt("trailing characters at byte %d", i) end
-  end
-  if not ok then raise("json.decode", { code = "json_error", message = tostring(v) }) end
+  local ok, v = native.json_decode(s)
+  if not ok then raise("json.decode", v) end
   return v
 end
 
