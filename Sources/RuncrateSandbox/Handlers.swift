@@ -10,6 +10,9 @@ struct RequestInput: Sendable {
     var now: Date
     var readyAfter: Double
 
+    /// The route's `:id` parameter ("" when it has none).
+    var id: String { params.first ?? "" }
+
     /// The body as a JSON object, or 400 `bad_request`.
     func object() throws -> [(String, JSON)] {
         guard !rawBody.isEmpty else { throw APIError.badRequest("Request body must be a JSON object") }
@@ -23,95 +26,26 @@ struct RequestInput: Sendable {
 }
 
 extension SandboxState {
-    /// Runs one API request against the state. Returns the answer and whether the state changed.
+    /// Runs one API request against the state: its route's handler. Returns the answer and whether
+    /// the state changed.
     mutating func handle(_ input: RequestInput) throws -> (APIResult, changed: Bool) {
         advance(to: input.now)
-        let id = input.params.first ?? ""
-        switch input.route.name {
-        case "instances.list":
-            let env = try environment(named: input.query["environment"])
-            let items = instances.filter { $0.environmentID == env.id && matches($0.name, input.query["search"]) }
-            return (.list(items.map(\.json), requestID: input.requestID), false)
-        case "instances.create":
-            let env = try environment(named: input.query["environment"])
-            return (try createInstance(try input.object(), env: env, input: input), true)
-        case "instances.types":
-            return (try listTypes(input), false)
-        case "instances.get":
-            let env = try environment(named: input.query["environment"])
-            return (.data(instances[try instanceIndex(id, in: env, byName: false)].json), false)
-        case "instances.status":
-            let env = try environment(named: input.query["environment"])
-            let inst = instances[try instanceIndex(id, in: env, byName: false)]
-            return (.data(.object([("id", .string(inst.id)), ("status", .string(inst.status)), ("ip", .opt(inst.ip))])), false)
-        case "instances.update":
-            let env = try environment(named: input.query["environment"])
-            return (try updateInstance(id, body: try input.object(), env: env, now: input.now), true)
-        case "instances.delete":
-            let env = try environment(named: input.query["environment"])
-            let i = try instanceIndex(id, in: env, byName: false)
-            if instances[i].isLive { terminate(at: i, when: input.now, reason: "user") }
-            return (.noContent, true)
-        case "ssh-keys.list":
-            return (.list(sshKeys.map(\.json), requestID: input.requestID), false)
-        case "ssh-keys.create":
-            return (try createSSHKey(try input.object(), now: input.now), true)
-        case "ssh-keys.delete":
-            guard let i = sshKeys.firstIndex(where: { $0.id == id }) else { throw APIError.notFound("SSH key '\(id)' not found") }
-            sshKeys.remove(at: i)
-            return (.noContent, true)
-        case "storage.list":
-            let env = try environment(named: input.query["environment"])
-            let items = volumes.filter { $0.environmentID == env.id && matches($0.name, input.query["search"]) }
-            return (.list(items.map { $0.json(attachedTo: attachedInstance(of: $0.id)) }, requestID: input.requestID), false)
-        case "storage.create":
-            let env = try environment(named: input.query["environment"])
-            return (try createVolume(try input.object(), env: env, now: input.now), true)
-        case "storage.regions":
-            let items = catalog.regions.map { JSON.object([("id", .string($0.id)), ("name", .string($0.name)), ("provider", .string($0.provider))]) }
-            return (.list(items, requestID: input.requestID), false)
-        case "storage.get":
-            let env = try environment(named: input.query["environment"])
-            let v = volumes[try volumeIndex(id, in: env)]
-            return (.data(v.json(attachedTo: attachedInstance(of: v.id))), false)
-        case "storage.update":
-            let env = try environment(named: input.query["environment"])
-            return (try resizeVolume(id, body: try input.object(), env: env, now: input.now), true)
-        case "storage.delete":
-            let env = try environment(named: input.query["environment"])
-            let i = try volumeIndex(id, in: env)
-            if let inst = attachedInstance(of: id) {
-                throw APIError.conflict("Volume '\(id)' is attached to live instance '\(inst)'")
-            }
-            volumes.remove(at: i)
-            return (.data(.object([("message", .string("Volume deleted")), ("refund_amount", .number(0))])), true)
-        case "templates.list":
-            return (try listTemplates(input), false)
-        case "environments.list":
-            return (.list(environments.map { environmentJSON($0, now: input.now) }, requestID: input.requestID), false)
-        case "environments.create":
-            return (try createEnvironment(try input.object(), now: input.now), true)
-        case "environments.get":
-            return (.data(environmentJSON(try environmentByID(id), now: input.now)), false)
-        case "environments.update":
-            return (try updateEnvironment(id, body: try input.object(), now: input.now), true)
-        case "environments.delete":
-            return (try deleteEnvironment(id, now: input.now), true)
-        case "billing.balance":
-            return (.data(balanceJSON(at: input.now)), false)
-        default:
-            throw APIError.notFound("No route \(input.route.name)")
-        }
+        return try input.route.handler(&self, input)
     }
 
-    private func matches(_ name: String, _ search: String?) -> Bool {
+    /// The environment a request names with `?environment=` (the default one when it names none).
+    func environment(of input: RequestInput) throws -> EnvironmentRecord {
+        try environment(named: input.query["environment"])
+    }
+
+    func matches(_ name: String, _ search: String?) -> Bool {
         guard let search, !search.isEmpty else { return true }
         return name.localizedCaseInsensitiveContains(search)
     }
 
     // MARK: catalogue
 
-    private func listTypes(_ input: RequestInput) throws -> APIResult {
+    func listTypes(_ input: RequestInput) throws -> APIResult {
         var types = catalog.types
         if let g = input.query["gpu_type"], !g.isEmpty { types = types.filter { $0.gpu_type == g } }
         if let r = input.query["region"], !r.isEmpty, r != "auto" { types = types.filter { $0.region == r } }
@@ -122,7 +56,7 @@ extension SandboxState {
         return .list(types.map(\.json), requestID: input.requestID)
     }
 
-    private func listTemplates(_ input: RequestInput) throws -> APIResult {
+    func listTemplates(_ input: RequestInput) throws -> APIResult {
         let page = try input.query["page"].map { v -> Int in
             guard let n = Int(v), n >= 1 else { throw APIError.badRequest("page must be an integer >= 1") }
             return n
@@ -147,7 +81,7 @@ extension SandboxState {
 
     // MARK: instances
 
-    private mutating func createInstance(_ body: [(String, JSON)], env: EnvironmentRecord, input: RequestInput) throws -> APIResult {
+    mutating func createInstance(_ body: [(String, JSON)], env: EnvironmentRecord, input: RequestInput) throws -> APIResult {
         let spec = try CreateSpec.validate(body, state: self, env: env)
         let candidates: [Int]
         if let typeID = spec.instanceTypeID {
@@ -233,7 +167,7 @@ extension SandboxState {
         return .data(inst.json, status: 201)
     }
 
-    private mutating func updateInstance(_ idOrName: String, body: [(String, JSON)], env: EnvironmentRecord, now: Date) throws -> APIResult {
+    mutating func updateInstance(_ idOrName: String, body: [(String, JSON)], env: EnvironmentRecord, now: Date) throws -> APIResult {
         var problems: [FieldProblem] = []
         let known: Set<String> = ["max_runtime_minutes", "idle_shutdown_minutes"]
         if !body.contains(where: { known.contains($0.0) }) {
@@ -274,7 +208,7 @@ extension SandboxState {
 
     // MARK: ssh keys
 
-    private mutating func createSSHKey(_ body: [(String, JSON)], now: Date) throws -> APIResult {
+    mutating func createSSHKey(_ body: [(String, JSON)], now: Date) throws -> APIResult {
         var problems: [FieldProblem] = []
         let name = body.first { $0.0 == "name" }?.1.stringValue?.trimmingCharacters(in: .whitespaces) ?? ""
         if name.isEmpty { problems.append(FieldProblem(field: "name", message: "is required")) }
@@ -304,7 +238,7 @@ extension SandboxState {
 
     // MARK: storage
 
-    private mutating func createVolume(_ body: [(String, JSON)], env: EnvironmentRecord, now: Date) throws -> APIResult {
+    mutating func createVolume(_ body: [(String, JSON)], env: EnvironmentRecord, now: Date) throws -> APIResult {
         var problems: [FieldProblem] = []
         let name = body.first { $0.0 == "name" }?.1.stringValue ?? ""
         if name.trimmingCharacters(in: .whitespaces).isEmpty { problems.append(FieldProblem(field: "name", message: "is required")) }
@@ -327,7 +261,7 @@ extension SandboxState {
         return .data(v.json(attachedTo: nil), status: 201)
     }
 
-    private mutating func resizeVolume(_ id: String, body: [(String, JSON)], env: EnvironmentRecord, now: Date) throws -> APIResult {
+    mutating func resizeVolume(_ id: String, body: [(String, JSON)], env: EnvironmentRecord, now: Date) throws -> APIResult {
         let size = body.first { $0.0 == "size_gb" }?.1
         guard let n = size?.intValue, n >= 1, n <= 100_000 else {
             throw APIError.validation([FieldProblem(field: "size_gb", message: size == nil ? "is required" : "must be an integer from 1 to 100000")])
@@ -343,7 +277,7 @@ extension SandboxState {
 
     // MARK: environments
 
-    private func environmentByID(_ id: String) throws -> EnvironmentRecord {
+    func environmentByID(_ id: String) throws -> EnvironmentRecord {
         guard let env = environments.first(where: { $0.id == id || $0.name == id }) else {
             throw APIError.notFound("Environment '\(id)' not found")
         }
@@ -358,7 +292,7 @@ extension SandboxState {
         return nil
     }
 
-    private mutating func createEnvironment(_ body: [(String, JSON)], now: Date) throws -> APIResult {
+    mutating func createEnvironment(_ body: [(String, JSON)], now: Date) throws -> APIResult {
         let nameValue = body.first { $0.0 == "name" }?.1
         if let p = Self.checkEnvironmentName(nameValue, required: true) { throw APIError.validation([p]) }
         let name = nameValue!.stringValue!
@@ -368,7 +302,7 @@ extension SandboxState {
         return .data(environmentJSON(env, now: now), status: 201)
     }
 
-    private mutating func updateEnvironment(_ id: String, body: [(String, JSON)], now: Date) throws -> APIResult {
+    mutating func updateEnvironment(_ id: String, body: [(String, JSON)], now: Date) throws -> APIResult {
         let nameValue = body.first { $0.0 == "name" }?.1
         var problems: [FieldProblem] = []
         if let p = Self.checkEnvironmentName(nameValue, required: false) { problems.append(p) }
@@ -394,7 +328,7 @@ extension SandboxState {
         return .data(environmentJSON(environments[i], now: now))
     }
 
-    private mutating func deleteEnvironment(_ id: String, now: Date) throws -> APIResult {
+    mutating func deleteEnvironment(_ id: String, now: Date) throws -> APIResult {
         let env = try environmentByID(id)
         if env.isDefault { throw APIError.conflict("The default environment cannot be deleted") }
         if instances.contains(where: { $0.environmentID == env.id && $0.isLive }) || volumes.contains(where: { $0.environmentID == env.id }) {
