@@ -38,8 +38,8 @@ extension RuncrateModule {
             }
             _ = try r.createSpec(at: 2)
             L.push(true)
-        case "check_candidates":
-            try checkCandidates(L)
+        case "launch_plan":
+            try launchPlan(L)
         case "create_instance":
             try createInstance(L)
         case "instances":
@@ -274,68 +274,77 @@ extension RuncrateModule {
         if !errors.isEmpty { throw ErrorInfo.validation(errors) }
     }
 
-    /// `launch`'s candidates: each must be a GPU type or an instance type id of the catalogue.
-    /// A known GPU type with no config of the asked count or region is not an error here (the
-    /// attempt records `no_match`).
-    private func checkCandidates(_ L: LuaState) throws(ErrorInfo) {
-        let types = try fullCatalogue()
-        let gpus = Self.distinct(types.compactMap(\.gpuType))
-        let ids = Set(types.map(\.id))
-        var errors: [LuaFieldError] = []
+    /// `native.call("launch_plan", candidates, order, max_price, spec)`: the steps of a launch (see
+    /// `LaunchPlan`) as `{candidate=, action=, field=, value=, price=, message=}` tables, from the
+    /// run's one catalogue read. A candidate that is neither a GPU type nor a type id of the catalogue
+    /// is a validation error (a known GPU type with no config of the asked count or region is a
+    /// `no_match` step).
+    private func launchPlan(_ L: LuaState) throws(ErrorInfo) {
+        let catalogue = try fullCatalogue()
+        var candidates: [String] = []
         let n = L.type(at: 2) == .table ? L.rawlen(2) : 0
         for i in 1...max(1, n) where i <= n {
             L.rawgeti(2, lua_Integer(i))
-            defer { L.pop() }
-            guard let c = L.tostring(-1), !gpus.contains(c), !ids.contains(c) else { continue }
-            let hint = Suggestion.closest(to: c, in: gpus).map { " — did you mean '\($0)'?" } ?? ""
-            errors.append(LuaFieldError(field: "candidates.\(i)",
-                message: "candidates[\(i)]: unknown GPU type '\(c)'\(hint) (GPU types: \(gpus.joined(separator: ", ")); or an instance type id from instance_types())"))
+            candidates.append(L.tostring(-1) ?? "")
+            L.pop()
         }
-        if !errors.isEmpty { throw ErrorInfo.validation(errors) }
-        L.push(true)
+        let unknown = LaunchPlan.unknownCandidates(candidates, in: catalogue)
+        if !unknown.isEmpty {
+            let gpus = Self.distinct(catalogue.compactMap(\.gpuType)).joined(separator: ", ")
+            throw ErrorInfo.validation(unknown.map { u in
+                let hint = u.suggestion.map { " — did you mean '\($0)'?" } ?? ""
+                return LuaFieldError(field: "candidates.\(u.index)",
+                    message: "candidates[\(u.index)]: unknown GPU type '\(u.name)'\(hint) (GPU types: \(gpus); or an instance type id from instance_types())")
+            })
+        }
+        let order = LaunchPlan.Order(rawValue: L.tostring(3) ?? "listed") ?? .listed
+        let maxPrice = L.tonumber(4)
+        var spec = CreateInstanceRequest()
+        if L.type(at: 5) == .table {
+            func int(_ key: String) -> Int? {
+                defer { L.pop() }
+                return L.rawget(5, field: key) == .number ? L.tointeger(-1).map(Int.init) : nil
+            }
+            spec.gpuCount = int("gpu_count")
+            spec.cpuCores = int("cpu_cores")
+            spec.memory = int("memory")
+            spec.storage = int("storage")
+            L.rawget(5, field: "region")
+            spec.region = L.tostring(-1)
+            L.pop()
+        }
+        let plan = LaunchPlan(candidates: candidates, order: order, maxPrice: maxPrice, spec: spec, catalogue: catalogue)
+        L.newtable(narr: Int32(clamping: plan.steps.count))
+        for (i, step) in plan.steps.enumerated() {
+            L.newtable()
+            L.push(step.candidate)
+            L.rawset(-2, field: "candidate")
+            L.push(step.action.rawValue)
+            L.rawset(-2, field: "action")
+            for (key, value) in [("field", step.field), ("value", step.value), ("message", step.message)] {
+                if let value { L.push(value); L.rawset(-2, field: key) }
+            }
+            if let price = step.price { L.push(price); L.rawset(-2, field: "price") }
+            L.rawseti(-2, lua_Integer(i + 1))
+        }
     }
 
     private static func distinct(_ names: [String]) -> [String] { Array(Set(names)).sorted() }
 
-    /// Every catalogue config the server could pick for a create: the exact type, or each config of
-    /// the GPU type that fits the spec (gpu_count, region unless `auto`, and cpu_cores / memory /
-    /// storage minimums, which the server filters on). There is no stock field, so any of them may be
-    /// the cheapest one in stock when the create arrives.
-    func catalogueMatches(_ req: CreateInstanceRequest) -> [InstanceType] {
-        guard let types = try? fullCatalogue() else { return [] }
-        if let id = req.instanceTypeID { return types.filter { $0.id == id }.prefix(1).map { $0 } }
-        guard let gpu = req.gpuType else { return [] }
-        let region = (req.region == nil || req.region == "auto") ? nil : req.region
-        return types.filter { t in
-            t.gpuType == gpu && (req.gpuCount == nil || t.gpuCount == req.gpuCount)
-                && (region == nil || t.region == region)
-                && Self.fits(req.cpuCores, t.cpuCores.map(Double.init)) && Self.fits(req.memory, t.memoryGB)
-                && Self.fits(req.storage, t.storageGB)
-        }
-    }
-
-    /// A minimum the spec asks for against what a config offers (unknown offers might fit).
-    private static func fits(_ wanted: Int?, _ offered: Double?) -> Bool {
-        guard let wanted, let offered else { return true }
-        return Double(wanted) <= offered
-    }
-
     /// The catalogue config a create would most likely get: the exact type, or the cheapest match.
     func catalogueMatch(_ req: CreateInstanceRequest) -> InstanceType? {
-        catalogueMatches(req).filter { $0.hourlyRate != nil }.min { ($0.hourlyRate ?? 0) < ($1.hourlyRate ?? 0) }
+        guard let types = try? fullCatalogue() else { return nil }
+        return ConfigMatch.configs(for: req, in: types).first { $0.hourlyRate != nil }
     }
 
-    /// USD/h for a create, from the catalogue: one price for an `instance_type_id`, the cheapest to
-    /// the dearest matching config for a `gpu_type`. Fetched only when a dry run, a cost cap or the
-    /// live confirmation needs it.
+    /// USD/h for a create, from the catalogue (`ConfigMatch`): one price for an `instance_type_id`,
+    /// the cheapest to the dearest matching config for a `gpu_type`. Fetched only when a dry run, a
+    /// cost cap or the live confirmation needs it.
     private func estimatePrice(_ req: CreateInstanceRequest) throws(ErrorInfo) -> PriceRange? {
         let needed = configuration.dryRun || configuration.maxHourlyCost != nil
             || (configuration.target == .live && configuration.confirm != nil && !confirmed)
         guard needed else { return nil }
-        _ = try fullCatalogue()
-        let rates = catalogueMatches(req).compactMap(\.hourlyRate)
-        guard let low = rates.min(), let high = rates.max() else { return nil }
-        return PriceRange(low: low, high: high, exact: req.instanceTypeID != nil)
+        return ConfigMatch.price(for: req, in: try fullCatalogue())
     }
 
     private func checkSpendCaps(_ req: CreateInstanceRequest, price: PriceRange?) throws(ErrorInfo) {

@@ -176,4 +176,12 @@ import Testing
         #expect(r[1] == .string("rtx-4090 no_capacity no_capacity 0.41\nh200 no_match not_found -1.00"))
         #expect(r[2] == .string("no candidate could be launched (rtx-4090 no_capacity, h200 no_match)"))
     }
+
+    @Test func aLaunchReadsTheCatalogueOnceForPlanAndGovernor() async throws {
+        let h = try await Harness.make(maxHourlyCost: 10)
+        let r = try await launch(h, #"{ name = "once", candidates = {"h100-sxm", "l40s"}, gpu_count = 1, max_price = 2.6 }"#)
+        #expect(r[0] == .string("ok"))
+        let reads = h.sandbox.requestLog().filter { $0.path == "/api/v1/instances/types" }
+        #expect(reads.count == 1)
+    }
 }

@@ -548,14 +548,20 @@ function M.launch(spec)
       if #(info.errors or {}) == 0 then problems[#problems + 1] = { field = "spec", message = info.message } end
     end
   end
+  local steps
   if #problems == 0 then
-    -- Every candidate must name a GPU type or an instance type id of the catalogue (a misspelt one
-    -- would otherwise fail over silently to the next). Checked once the spec is otherwise valid,
+    -- The steps, priced from the run's catalogue (LaunchPlan in Swift: the one config-matching and
+    -- pricing rule). A candidate that names no GPU type and no type id is a validation error, so a
+    -- misspelt one never fails over silently to the next. Asked once the spec is otherwise valid,
     -- so a bad spec fails without any request.
-    local cok, cinfo = native.call("check_candidates", candidates)
-    if not cok then
-      if cinfo.code ~= "validation_error" then raise("launch", cinfo) end
-      for _, e in ipairs(cinfo.errors or {}) do problems[#problems + 1] = e end
+    local sizing = { gpu_count = base.gpu_count, region = base.region, cpu_cores = base.cpu_cores,
+                     memory = base.memory, storage = base.storage }
+    local pok, plan = native.call("launch_plan", candidates, order, max_price, sizing)
+    if not pok then
+      if plan.code ~= "validation_error" then raise("launch", plan) end
+      for _, e in ipairs(plan.errors or {}) do problems[#problems + 1] = e end
+    else
+      steps = plan
     end
   end
   if #problems > 0 then
@@ -563,46 +569,6 @@ function M.launch(spec)
     for i, p in ipairs(problems) do msgs[i] = p.message end
     raise("launch", { code = "validation_error", message = concat(msgs, "; "), errors = problems })
   end
-
-  -- Price every candidate from the catalogue (a read; goes through in every mode).
-  local filter = { gpu_count = base.gpu_count }
-  if type(base.region) == "string" and base.region ~= "auto" and base.region ~= "" then filter.region = base.region end
-  local ok, types = native.call("instance_types", filter)
-  if not ok then raise("launch", types) end
-  local plan = {}
-  for i, c in ipairs(candidates) do
-    local entry = { candidate = c, index = i }
-    for _, t in ipairs(types) do
-      if t.id == c then entry.kind = "instance_type_id"; entry.price = t.hourly_rate; break end
-    end
-    if not entry.kind then
-      -- A GPU type: the server picks its cheapest config in stock. Keep every matching config,
-      -- cheapest first (as the server orders them), to price the candidate and to stay under max_price.
-      local configs = {}
-      for _, t in ipairs(types) do
-        if t.gpu_type == c and type(t.hourly_rate) == "number" then configs[#configs + 1] = t end
-      end
-      if #configs > 0 then
-        sort(configs, function(a, b)
-          if a.hourly_rate ~= b.hourly_rate then return a.hourly_rate < b.hourly_rate end
-          return tostring(a.id) < tostring(b.id)
-        end)
-        entry.kind, entry.configs = "gpu_type", configs
-        entry.price, entry.dearest = configs[1].hourly_rate, configs[#configs].hourly_rate
-      end
-    end
-    plan[i] = entry
-  end
-  if order == "price" then
-    sort(plan, function(a, b)
-      local pa, pb = a.price or huge, b.price or huge
-      if pa ~= pb then return pa < pb end
-      return a.index < b.index
-    end)
-  end
-  -- cpu_cores / memory / storage narrow the configs in ways only the server can match: such a
-  -- spec is created by GPU type and its real price checked after the create.
-  local sized = base.cpu_cores ~= nil or base.memory ~= nil or base.storage ~= nil
 
   local attempts = {}
   -- One create; returns the instance when it is kept, nil when the launch should fail over.
@@ -641,36 +607,25 @@ function M.launch(spec)
   end
 
   -- One pass over the candidates: the instance when one is kept, and whether any create was sent.
+  local bought_over = {}  -- step index -> price, for a step created over the ceiling in an earlier round
   local function pass()
     local sent = false
-    for _, entry in ipairs(plan) do
-      local c = entry.candidate
-      if not entry.kind then
-        attempts[#attempts + 1] = { candidate = c, outcome = "no_match", code = "not_found",
-          message = "no catalogue config matches " .. c .. (filter.gpu_count and (" x" .. filter.gpu_count) or "") ..
-                    (filter.region and (" in " .. filter.region) or "") }
-      elseif max_price and entry.price and entry.price > max_price then
-        attempts[#attempts + 1] = { candidate = c, outcome = "over_ceiling", code = "price_ceiling", price = entry.price,
-          message = fmt("%s costs %.2f USD/h, over the ceiling of %.2f", c, entry.price, max_price) }
-      elseif entry.over then
+    for i, step in ipairs(steps) do
+      local c = step.candidate
+      if step.action == "no_match" then
+        attempts[#attempts + 1] = { candidate = c, outcome = "no_match", code = "not_found", message = step.message }
+      elseif step.action == "over_ceiling" then
+        attempts[#attempts + 1] = { candidate = c, outcome = "over_ceiling", code = "price_ceiling", price = step.price,
+          message = step.message }
+      elseif bought_over[i] then
         -- Created over the ceiling in an earlier round (a sized spec): not bought again.
-        attempts[#attempts + 1] = { candidate = c, outcome = "over_ceiling", code = "price_ceiling", price = entry.over,
-          message = fmt("%s was created at %.2f USD/h in an earlier round, over the ceiling of %.2f", c, entry.over, max_price) }
-      elseif max_price and entry.kind == "gpu_type" and entry.dearest > max_price and not sized then
-        -- Some configs of this GPU cost more than max_price, and the server would pick one of them
-        -- when the cheaper ones are sold out: ask for the configs under the ceiling by id instead,
-        -- cheapest first, so nothing over the ceiling is ever created.
-        for _, t in ipairs(entry.configs) do
-          if t.hourly_rate > max_price then break end
-          sent = true
-          local inst = attempt(c, "instance_type_id", t.id, t.hourly_rate)
-          if inst then return inst, true end
-        end
+        attempts[#attempts + 1] = { candidate = c, outcome = "over_ceiling", code = "price_ceiling", price = bought_over[i],
+          message = fmt("%s was created at %.2f USD/h in an earlier round, over the ceiling of %.2f", c, bought_over[i], max_price) }
       else
         sent = true
-        local inst = attempt(c, entry.kind, c, entry.price)
+        local inst = attempt(c, step.field, step.value, step.price)
         if inst then return inst, true end
-        if attempts[#attempts].outcome == "price_ceiling" then entry.over = attempts[#attempts].price end
+        if attempts[#attempts].outcome == "price_ceiling" then bought_over[i] = attempts[#attempts].price end
       end
     end
     return nil, sent
