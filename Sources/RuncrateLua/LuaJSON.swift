@@ -31,7 +31,7 @@ extension RuncrateModule {
         do throws(JSONSyntaxError) {
             let value = try JSONValue.parse(bytes: bytes)
             L.push(true)
-            pushDecoded(value, L)
+            pushJSON(value, L, asDecoded: true)
         } catch {
             L.push(false)
             pushErrorInfo(ErrorInfo(code: "json_error", message: error.description), L)
@@ -125,33 +125,5 @@ extension RuncrateModule {
         }
         defer { L.pop() }
         return try jsonValue(at: -1, L, seen: &seen, depth: depth + 1)
-    }
-
-    /// Pushes a decoded value: nulls as nil (absent keys, holes in arrays), arrays marked.
-    func pushDecoded(_ value: JSONValue, _ L: LuaState) {
-        L.checkstack(4)
-        switch value {
-        case .null: L.pushnil()
-        case .bool(let b): L.push(b)
-        case .int(let n): L.push(n)
-        case .double(let d): L.push(d)
-        case .string(let s): L.push(s)
-        case .array(let items):
-            L.newtable(narr: Int32(clamping: items.count))
-            for (k, item) in items.enumerated() where item != .null {
-                pushDecoded(item, L)
-                L.rawseti(-2, lua_Integer(k + 1))
-            }
-            if refs.arrayMetatable != 0 {
-                L.pushref(refs.arrayMetatable)
-                L.setmetatable(-2)
-            }
-        case .object(let members):
-            L.newtable(narr: 0, nrec: Int32(clamping: members.count))
-            for (k, v) in members where v != .null {
-                pushDecoded(v, L)
-                L.rawset(-2, field: k)
-            }
-        }
     }
 }

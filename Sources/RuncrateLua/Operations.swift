@@ -433,8 +433,9 @@ extension RuncrateModule {
     // MARK: results and errors
 
     /// Pushes a server value as plain Lua tables: every field, nulls left out, arrays marked so they
-    /// encode as arrays, and strings equal to a secret wrapped as secrets.
-    func pushJSON(_ value: JSONValue, _ L: LuaState) {
+    /// encode as arrays, strings equal to a secret wrapped as secrets, and nulls in arrays as false.
+    /// `asDecoded` (for `json.decode`): strings as they are, and nulls in arrays left as holes.
+    func pushJSON(_ value: JSONValue, _ L: LuaState, asDecoded: Bool = false) {
         L.checkstack(8)
         switch value {
         case .null: L.pushnil()
@@ -442,11 +443,12 @@ extension RuncrateModule {
         case .int(let i): L.push(i)
         case .double(let d): L.push(d)
         case .string(let s):
-            if secrets.contains(s) { pushSecret(s, L) } else { L.push(s) }
+            if !asDecoded, secrets.contains(s) { pushSecret(s, L) } else { L.push(s) }
         case .array(let items):
             L.newtable(narr: Int32(clamping: items.count))
             for (i, item) in items.enumerated() {
-                pushJSON(item, L)
+                if asDecoded, item == .null { continue }
+                pushJSON(item, L, asDecoded: asDecoded)
                 if L.type(at: -1) == .nil { L.pop(); L.push(false) }
                 L.rawseti(-2, lua_Integer(i + 1))
             }
@@ -457,7 +459,7 @@ extension RuncrateModule {
         case .object(let fields):
             L.newtable(narr: 0, nrec: Int32(clamping: fields.count))
             for (k, v) in fields where v != .null {
-                pushJSON(v, L)
+                pushJSON(v, L, asDecoded: asDecoded)
                 L.rawset(-2, field: k)
             }
         }
