@@ -53,11 +53,7 @@ final class ModuleHookup {
         let target = Self.target(for: options)
         let stderrIsTerminal = isatty(2) != 0
         let interrupted = RuncrateModule.interruptProbe(for: L)
-        var verboseHooks = ClientHooks()
-        if options.verbose {
-            verboseHooks.onEvent = { @Sendable event in Self.errorLine("runcrate-lua: \(event)") }
-        }
-        let hooks = verboseHooks
+        let hooks = Self.clientHooks(verbose: options.verbose)
         let askFirst = target == .live && !options.assumeYes && !options.dryRun && isatty(0) != 0 && stderrIsTerminal
         let confirm: ((String) -> Bool)? = askFirst ? { Self.askOnTerminal($0) } : nil
         let notice: String? = target == .sandbox && options.mode == .automatic
@@ -76,6 +72,22 @@ final class ModuleHookup {
             })
         module = RuncrateModule(configuration: config)
         try module.install(into: L, globalHelp: options.globalHelp, table: table)
+    }
+
+    /// A client wait at least this long is announced on stderr, with or without `--verbose`.
+    static let noticeableWait = 3.0
+
+    /// The client's request log goes to stderr with `--verbose`; a long wait before a retry (a
+    /// sold-out create's `Retry-After`) is said once, always. Events carry no key.
+    static func clientHooks(verbose: Bool) -> ClientHooks {
+        var hooks = ClientHooks()
+        hooks.onEvent = { @Sendable event in
+            if verbose { Self.errorLine("runcrate-lua: \(event)") }
+            if let notice = event.waitNotice, let wait = event.wait, wait >= noticeableWait {
+                Self.errorLine("runcrate: \(notice)")
+            }
+        }
+        return hooks
     }
 
     /// Starts the in-process sandbox (or resolves the live key) and makes the client.
