@@ -90,15 +90,16 @@ extension RuncrateModule {
         let address = UInt(bitPattern: rcshim_limits_of(L))
         return {
             guard let limits = UnsafeMutablePointer<rcshim_limits>(bitPattern: address) else { return false }
-            return limits.pointee.interrupted != 0 || limits.deadlinePassed
+            return limits.pointee.interrupted != 0 || limits.timeLimitJustPassed
         }
     }
 }
 
 extension UnsafeMutablePointer<rcshim_limits> {
-    /// The state has a time limit and it has passed.
-    var deadlinePassed: Bool {
+    /// The state's time limit has passed and the hook has not stopped the script for it yet. Once it
+    /// has, calls made while unwinding (a `__close` terminating an instance) are not cut short.
+    var timeLimitJustPassed: Bool {
         let deadline = pointee.deadline
-        return deadline > 0 && rcshim_monotonic() >= deadline
+        return deadline > 0 && pointee.timed_out == 0 && rcshim_monotonic() >= deadline
     }
 }

@@ -14,6 +14,11 @@ import Testing
         #expect(!probe())
         usleep(150_000)
         #expect(probe())
+        // Once the hook has stopped the script for it, calls made while unwinding (a `__close`
+        // terminating an instance) are no longer cut short.
+        #expect(throws: LuaError.self) { try lua.L.run("while true do end", name: "=loop") }
+        #expect(lua.timedOut)
+        #expect(!probe())
         lua.setTimeout(nil)
         #expect(!probe())
     }
