@@ -27,14 +27,15 @@ import Testing
         let h = try await Harness.make()
         // Sold out, asking to wait 5 s (the harness's client honours up to 5 s, over 2 attempts).
         try h.sandbox.setFaults("create=503,retry-after=5")
-        h.lua.setTimeout(0.5)
+        h.lua.setTimeout(2.5)
         let started = Date()
         let message = await h.failure("runcrate.create_instance{ name = 'a', gpu_type = 'h100-sxm' }")
         let elapsed = Date().timeIntervalSince(started)
         #expect(message.contains("timeout: the script ran longer than its time limit"), "\(message)")
         #expect(h.lua.timedOut)
-        // The second attempt, due after the 5 s wait, was never sent.
-        #expect(h.sandbox.requestLog().filter { $0.route == "instances.create" }.count == 1)
+        // The second attempt, due after the 5 s wait, was never sent (on a busy pool the limit may
+        // even pass before the first).
+        #expect(h.sandbox.requestLog().filter { $0.route == "instances.create" }.count <= 1)
         #expect(elapsed < 30, "took \(elapsed) s")
     }
 }
