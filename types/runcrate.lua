@@ -54,6 +54,8 @@
 ---@field launch_script_base64 string?
 ---@field max_runtime_minutes integer? 5-10080
 ---@field idle_shutdown_minutes integer? 5-1440
+---@field retry boolean? client-side, never sent: false = no waiting retries (the create is sent at most once)
+---@field max_wait number? client-side, never sent: seconds >= 0 this call may wait in all between attempts (default 60)
 
 ---@class runcrate.LaunchSpec: runcrate.CreateSpec
 ---@field candidates string[] GPU types or instance type ids, in order of preference
@@ -137,7 +139,9 @@ function Instance:ssh_command() end
 ---@field version string
 local runcrate = {}
 
----Validates `spec` and creates one instance.
+---Validates `spec` and creates one instance. A sold-out answer (503 with `Retry-After`) is waited
+---out and sent again within `max_wait` seconds in all (default 60; `retry = false`: not at all);
+---each wait of 3 s or more is announced on stderr; `--timeout` and Ctrl-C end the wait.
 ---@param spec runcrate.CreateSpec
 ---@return runcrate.Instance
 function runcrate.create_instance(spec) end

@@ -49,11 +49,13 @@ public struct PreparedRequest<Response: Sendable>: Sendable {
     public let kind: CallKind
     /// Things worth telling the caller that are not errors (no SSH key given, …).
     public let warnings: [String]
+    /// What the request is about in a few words, for notices (`h100-sxm x1`); else method and path.
+    public let subject: String
     let decode: @Sendable (RawResponse) throws(RuncrateError) -> Response
 
     init(
         method: String, path: String, query: [QueryItem] = [], body: JSONValue? = nil, redactedBody: JSONValue? = nil,
-        kind: CallKind? = nil, warnings: [String] = [],
+        kind: CallKind? = nil, warnings: [String] = [], subject: String? = nil,
         decode: @escaping @Sendable (RawResponse) throws(RuncrateError) -> Response
     ) {
         self.method = method
@@ -63,6 +65,7 @@ public struct PreparedRequest<Response: Sendable>: Sendable {
         self.redactedBody = redactedBody ?? body
         self.kind = kind ?? (method == "POST" ? .otherCreate : .idempotent)
         self.warnings = warnings
+        self.subject = subject ?? "\(method) \(path)"
         self.decode = decode
     }
 }

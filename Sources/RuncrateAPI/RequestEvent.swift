@@ -28,7 +28,31 @@ public struct RequestEvent: Sendable, CustomStringConvertible {
     public var errorCode: String?
     public var failure: FailureClass?
     public var wait: Double?
+    /// For `.retry`: the wait is the one the server asked for (`Retry-After`, `X-RateLimit-Reset`),
+    /// not the client's own backoff.
+    public var waitAskedByServer: Bool = false
+    /// What the request is about (`h100-sxm x1` for a create; else method and path).
+    public var subject: String?
     public var note: String?
+
+    /// For a `.retry` event, one line for a person: what is waited for, how long, and why —
+    /// `waiting 30 s: h100-sxm x1 sold out (503, Retry-After), attempt 2 of 4`. Nil for other phases.
+    public var waitNotice: String? {
+        guard phase == .retry, let wait else { return nil }
+        let what = subject ?? method
+        let why: String
+        switch failure {
+        case .noCapacity?: why = "\(what) \(method == "POST" ? "sold out" : "unavailable")"
+        case .rateLimited?: why = "\(what) rate limited"
+        case .notSent?: why = "\(what) could not be sent"
+        case .lostInFlight?: why = "\(what) got no answer"
+        default: why = "\(what) failed"
+        }
+        let cause = status.map(String.init) ?? errorCode ?? failure?.rawValue ?? "error"
+        let shown = wait >= 1 ? Seconds.text(wait.rounded()) : String(format: "%.1f", wait)
+        return "waiting \(shown) s: \(why) "
+            + "(\(cause), \(waitAskedByServer ? "Retry-After" : "backoff")), attempt \(attempt + 1) of \(maxAttempts)"
+    }
 
     public var description: String {
         var text = "\(method) \(url)"

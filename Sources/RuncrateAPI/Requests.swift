@@ -47,12 +47,22 @@ public struct CreateInstanceRequest: Sendable, Hashable, CustomStringConvertible
     public var maxRuntimeMinutes: Int?
     public var idleShutdownMinutes: Int?
 
+    // Client-side options: how this call retries. Never sent (not in `wireBody`).
+
+    /// `false`: no waiting retries — the create is sent at most once (an ambiguous failure is still
+    /// reconciled). Same as `maxWait: 0`.
+    public var retry: Bool?
+    /// The most this call waits in total between its attempts, seconds (instead of
+    /// `RetryPolicy.maxTotalWait`; the policy's attempt count and longest single wait still apply).
+    public var maxWait: Double?
+
     public init(
         name: String? = nil, gpuType: String? = nil, instanceTypeID: String? = nil, region: String? = nil,
         gpuCount: Int? = nil, cpuCores: Int? = nil, memory: Int? = nil, storage: Int? = nil,
         template: String? = nil, sshKeyID: String? = nil, envVars: [EnvVar]? = nil,
         startupCommands: [String]? = nil, storageID: String? = nil, launchScript: String? = nil,
-        launchScriptBase64: String? = nil, maxRuntimeMinutes: Int? = nil, idleShutdownMinutes: Int? = nil
+        launchScriptBase64: String? = nil, maxRuntimeMinutes: Int? = nil, idleShutdownMinutes: Int? = nil,
+        retry: Bool? = nil, maxWait: Double? = nil
     ) {
         self.name = name
         self.gpuType = gpuType
@@ -71,6 +81,21 @@ public struct CreateInstanceRequest: Sendable, Hashable, CustomStringConvertible
         self.launchScriptBase64 = launchScriptBase64
         self.maxRuntimeMinutes = maxRuntimeMinutes
         self.idleShutdownMinutes = idleShutdownMinutes
+        self.retry = retry
+        self.maxWait = maxWait
+    }
+
+    /// The most this create may wait between attempts: 0 with `retry = false`, else `maxWait`, else
+    /// the policy's bound.
+    func waitBound(default bound: Double) -> Double { retry == false ? 0 : (maxWait ?? bound) }
+
+    /// What the create asks for, in a few words (`h100-sxm x1 in us-east`, or the type id), for notices.
+    public var summary: String {
+        if let instanceTypeID { return instanceTypeID }
+        var text = gpuType ?? "instance"
+        if let gpuCount { text += " x\(gpuCount)" }
+        if let region, region.lowercased() != "auto" { text += " in \(region)" }
+        return text
     }
 
     /// The wire body of §3 (field names snake_case, `env_vars` as the array form), with secret env

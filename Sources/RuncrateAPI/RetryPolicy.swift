@@ -49,20 +49,28 @@ public struct RetryPolicy: Sendable, Hashable {
     public var maxServerWait: Double
     /// Backoff waits are spread by ± this fraction.
     public var jitter: Double
-    /// How far before the create started an instance's `created_at` may be and still count as this
-    /// call's (clock skew between here and the server).
+    /// The most one call waits in total between its attempts, seconds (a create's own
+    /// `max_wait` / `retry = false` replaces it). A wait that would pass it ends the call at once
+    /// with the last error, instead of sleeping first: with the defaults a sold-out create
+    /// answering `Retry-After: 30` is sent three times over about a minute, not four over 90 s.
+    public var maxTotalWait: Double
+    /// After an ambiguous create, an instance that was not in the listing taken before the send
+    /// counts as new only if its `created_at` is no more than this many seconds before that
+    /// listing's `Date` (the server's clock, never this machine's): `Date` has whole seconds, and
+    /// some deployments stamp `created_at` on another host.
     public var createClockSkew: Double
 
     public init(
         maxAttempts: Int = 4, baseDelay: Double = 0.5, maxDelay: Double = 8, maxServerWait: Double = 60,
-        jitter: Double = 0.2, createClockSkew: Double = 60
+        jitter: Double = 0.2, maxTotalWait: Double = 60, createClockSkew: Double = 5
     ) {
         self.maxAttempts = max(1, maxAttempts)
         self.baseDelay = baseDelay
         self.maxDelay = maxDelay
         self.maxServerWait = maxServerWait
         self.jitter = min(max(jitter, 0), 1)
-        self.createClockSkew = createClockSkew
+        self.maxTotalWait = max(0, maxTotalWait)
+        self.createClockSkew = max(0, createClockSkew)
     }
 
     /// No retries at all.
@@ -109,6 +117,32 @@ public struct RetryPolicy: Sendable, Hashable {
             return max(0, seconds - now.timeIntervalSince1970)
         }
         return nil
+    }
+}
+
+/// Seconds as people write them: `30`, `2.5`.
+enum Seconds {
+    static func text(_ seconds: Double) -> String {
+        seconds.isFinite && seconds == seconds.rounded() && abs(seconds) < 1e15 ? String(Int(seconds)) : String(seconds)
+    }
+}
+
+/// What one call may still wait between its attempts, shared by every request it makes (a create's
+/// listings and its sends).
+final class WaitAllowance: @unchecked Sendable {
+    let seconds: Double
+    private var spent = 0.0
+    private let lock = NSLock()
+
+    init(seconds: Double) { self.seconds = max(0, seconds) }
+
+    /// Takes `wait` from what is left; false, taking nothing, when it would pass the bound.
+    func take(_ wait: Double) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        guard spent + wait <= seconds + 1e-9 else { return false }
+        spent += wait
+        return true
     }
 }
 

@@ -59,13 +59,28 @@ extension RuncrateClient {
     }
 
     /// Creates (launches) one instance. Never sends the create twice unless the first provably did not
-    /// arrive or the server said nothing was created; after an ambiguous failure it adopts the
-    /// instance this call made (see `RetryPolicy.matrix`).
+    /// arrive or the server said nothing was created; after an ambiguous failure it adopts only the
+    /// instance this call made (see `RetryPolicy.matrix`, `findCreated`). Its waits between attempts
+    /// are bounded in total by the request's `retry` / `maxWait`, else `RetryPolicy.maxTotalWait`.
     public func createInstance(_ prepared: PreparedCreateInstance) async throws -> Instance {
-        let started = hooks.now()
+        let waits = WaitAllowance(seconds: prepared.request.waitBound(default: configuration.retry.maxTotalWait))
+        // The instances named like the request before it is first sent, listed on every create and
+        // not only after an ambiguous failure: by then it is too late to tell an instance this call
+        // made from one made before it. The only other evidence, `created_at` against a time window,
+        // cannot separate a same-name instance made in the same second or minute (a loop, a retry
+        // after no_capacity, a rerun), and needs a reading of the server's clock that the first call
+        // of a run does not have. One GET by name is cheap next to a create (up to a minute
+        // server-side, and billed), and it sends nothing that could cost money.
+        let before: NamedInstances
+        do {
+            before = try await listNamed(prepared.name, waits: waits)
+        } catch var error as RuncrateError {
+            error.message = "could not list the instances named \"\(prepared.name)\" before creating (\(error.message)); nothing was created"
+            throw error
+        }
         return try await send(
-            Endpoint.createInstance(prepared),
-            reconcile: { [self] in try await self.findCreated(prepared, startedAt: started) })
+            Endpoint.createInstance(prepared), waits: waits,
+            reconcile: { [self] in try await self.findCreated(prepared, before: before, waits: waits) })
     }
 
     /// Validates, then creates. Throws `validation_error` with every problem before any request.
@@ -139,7 +154,7 @@ extension RuncrateClient {
 
     /// Sends a prepared request under the retry policy and decodes the answer.
     public func send<Response>(_ request: PreparedRequest<Response>) async throws -> Response {
-        try await send(request, reconcile: nil)
+        try await send(request, waits: nil, reconcile: nil)
     }
 
     /// The URL a prepared request goes to, with `?environment=` when configured.
@@ -150,10 +165,13 @@ extension RuncrateClient {
         return configuration.baseURL + "/api/v1" + request.path + (query.isEmpty ? "" : "?" + query)
     }
 
+    /// `waits` bounds the total wait between attempts (shared by the requests of one call); without
+    /// it, `RetryPolicy.maxTotalWait` bounds this request's.
     func send<Response>(
-        _ request: PreparedRequest<Response>, reconcile: (@Sendable () async throws -> Response?)?
+        _ request: PreparedRequest<Response>, waits: WaitAllowance?, reconcile: (@Sendable () async throws -> Response?)?
     ) async throws -> Response {
         let policy = configuration.retry
+        let waits = waits ?? WaitAllowance(seconds: policy.maxTotalWait)
         let url = self.url(for: request)
         let timeout = request.kind == .createInstance ? configuration.timeouts.create : configuration.timeouts.other
         var attempt = 0
@@ -230,7 +248,17 @@ extension RuncrateClient {
                 }
                 wait = asked
             }
-            emit(RequestEvent(phase: .retry, method: request.method, url: url, attempt: attempt, maxAttempts: policy.maxAttempts, status: error.status, errorCode: error.code.rawValue, failure: failure, wait: wait))
+            guard waits.take(wait) else {
+                error.message += waits.seconds == 0
+                    ? " (not sent again: this call waits for no retries)"
+                    : " (not sent again: waiting \(Seconds.text(wait.rounded(.up))) s more would pass the \(Seconds.text(waits.seconds)) s this call may wait in all)"
+                emit(RequestEvent(phase: .failed, method: request.method, url: url, attempt: attempt, maxAttempts: policy.maxAttempts, status: error.status, errorCode: error.code.rawValue, failure: failure, note: error.message))
+                throw error
+            }
+            emit(RequestEvent(
+                phase: .retry, method: request.method, url: url, attempt: attempt, maxAttempts: policy.maxAttempts, status: error.status,
+                errorCode: error.code.rawValue, failure: failure, wait: wait, waitAskedByServer: error.retryAfter != nil,
+                subject: request.subject))
             do {
                 try await hooks.sleep(wait)
             } catch {
@@ -266,33 +294,75 @@ extension RuncrateClient {
         var event = event
         event.note = event.note.map { redact($0) }
         event.url = redact(event.url)
+        event.subject = event.subject.map { redact($0) }
         hooks.onEvent?(event)
         hooks.logger?.info("\(redact(event.description))")
     }
 
     // MARK: Reconciliation
 
-    /// After an ambiguous create failure: the instance named like the request, created no earlier
-    /// than the call started (less clock skew) and matching its spec. `nil` when there is none;
-    /// `create_outcome_unknown` when a same-named instance exists that cannot be told apart.
-    func findCreated(_ prepared: PreparedCreateInstance, startedAt: Date) async throws -> Instance? {
-        let candidates = try await listInstances(search: prepared.name).filter { $0.name == prepared.name }
-        let earliest = startedAt.addingTimeInterval(-configuration.retry.createClockSkew)
+    /// The instances exactly named `name`, with the server's clock when the list was answered.
+    struct NamedInstances: Sendable {
+        var instances: [Instance]
+        /// The answer's `Date` header.
+        var serverDate: Date?
+        /// False when the server said there are more pages than the one read.
+        var complete: Bool
+        var ids: Set<String> { Set(instances.map(\.id)) }
+    }
+
+    func listNamed(_ name: String, waits: WaitAllowance) async throws -> NamedInstances {
+        let list = try Endpoint.listInstances(search: name)
+        let request = PreparedRequest<NamedInstances>(
+            method: list.method, path: list.path, query: list.query,
+            decode: { response throws(RuncrateError) in
+                let page = try ResponseDecoding.page(Instance.self)(response)
+                return NamedInstances(
+                    instances: page.items.filter { $0.name == name },
+                    serverDate: response.header("date").flatMap(HTTPDate.parse), complete: page.meta?.hasMore != true)
+            })
+        return try await send(request, waits: waits, reconcile: nil)
+    }
+
+    /// After an ambiguous create failure: the one instance named like the request that was not in
+    /// the listing taken before the first send, matches its spec, and was made (by the server's
+    /// clock: that listing's `Date`) no earlier than that listing. Never one that existed before —
+    /// running, terminated or failed. `nil` when there is none, so the create may be sent again;
+    /// `create_outcome_unknown` listing the ids when several are new, when a new one has no
+    /// `created_at`, or when the listing is incomplete.
+    func findCreated(_ prepared: PreparedCreateInstance, before: NamedInstances, waits: WaitAllowance) async throws -> Instance? {
+        let name = prepared.name
+        let now = try await listNamed(name, waits: waits)
+        let known = before.ids
+        let floor = before.serverDate.map { $0.addingTimeInterval(-configuration.retry.createClockSkew) }
+        var dated: [Instance] = []
         var undated: [Instance] = []
-        var ours: [Instance] = []
-        for instance in candidates {
+        for instance in now.instances where !known.contains(instance.id) && CreateMatch.matches(instance, prepared.request) {
             guard let created = instance.createdAt else {
                 undated.append(instance)
                 continue
             }
-            if created >= earliest, CreateMatch.matches(instance, prepared.request) { ours.append(instance) }
+            // Missing from the listing before the send but made before it: not this call's.
+            if let floor, created < floor { continue }
+            dated.append(instance)
         }
-        if let adopted = ours.min(by: { ($0.createdAt ?? .distantPast) < ($1.createdAt ?? .distantPast) }) { return adopted }
-        if !undated.isEmpty {
-            throw RuncrateError(
+        if dated.count == 1, undated.isEmpty { return dated[0] }
+        func unknown(_ why: String) -> RuncrateError {
+            RuncrateError(
                 code: .createOutcomeUnknown,
-                message: "the create failed ambiguously and \(undated.count) instance(s) named \"\(prepared.name)\" have no creation time, so it is not known whether one is this call's (\(undated.map(\.id).joined(separator: ", "))); not resent, to avoid a duplicate",
+                message: "the create failed ambiguously and \(why); not resent, to avoid a duplicate: check the instances named \"\(name)\"",
                 isRetryable: false)
+        }
+        let candidates = dated + undated
+        if candidates.count > 1 {
+            let ids = candidates.map(\.id).joined(separator: ", ")
+            throw unknown("\(candidates.count) new instances named \"\(name)\" match it (\(ids)), so which one this call made cannot be told")
+        }
+        if let only = undated.first {
+            throw unknown("a new instance named \"\(name)\" (\(only.id)) has no creation time, so whether it is this call's cannot be told")
+        }
+        guard now.complete else {
+            throw unknown("the list of instances named \"\(name)\" has more pages than were read, so it cannot be shown that none is this call's")
         }
         return nil
     }

@@ -112,6 +112,13 @@ enum CreateRules {
         }
         v.inRange(request.maxRuntimeMinutes, "max_runtime_minutes", maxRuntimeMinutes)
         v.inRange(request.idleShutdownMinutes, "idle_shutdown_minutes", idleShutdownMinutes)
+        if let maxWait = request.maxWait {
+            if !maxWait.isFinite || maxWait < 0 {
+                v.add("max_wait", "must be a number of seconds >= 0 (got \(Seconds.text(maxWait)))")
+            } else if request.retry == false {
+                v.add("max_wait", "must not be given with retry = false, which waits for nothing (got both)")
+            }
+        }
     }
 
     static func warnings(_ request: CreateInstanceRequest) -> [String] {
@@ -164,7 +171,7 @@ enum CreateSpecReader {
     static let integerFields = [
         "gpu_count", "cpu_cores", "memory", "storage", "max_runtime_minutes", "idle_shutdown_minutes",
     ]
-    static let knownFields = stringFields + integerFields + ["env_vars", "startup_commands"]
+    static let knownFields = stringFields + integerFields + ["env_vars", "startup_commands", "retry", "max_wait"]
 
     static func read(_ json: JSONValue, into v: inout Validator) -> CreateInstanceRequest? {
         guard case .object(let members) = json else {
@@ -203,6 +210,17 @@ enum CreateSpecReader {
         request.storage = integer("storage")
         request.maxRuntimeMinutes = integer("max_runtime_minutes")
         request.idleShutdownMinutes = integer("idle_shutdown_minutes")
+        switch members["retry"] {
+        case nil, .null?: break
+        case .bool(let flag)?: request.retry = flag
+        case let other?: v.add("retry", "must be a boolean (got \(other.shortDescription))")
+        }
+        switch members["max_wait"] {
+        case nil, .null?: break
+        case .int(let seconds)?: request.maxWait = Double(seconds)
+        case .double(let seconds)?: request.maxWait = seconds
+        case let other?: v.add("max_wait", "must be a number of seconds >= 0 (got \(other.shortDescription))")
+        }
         if let env = members["env_vars"], env != .null { request.envVars = readEnv(env, into: &v) }
         if let commands = members["startup_commands"], commands != .null {
             if case .array(let items) = commands {
@@ -379,7 +397,8 @@ public enum Endpoint {
     public static func createInstance(_ prepared: PreparedCreateInstance) -> PreparedRequest<Instance> {
         PreparedRequest(
             method: "POST", path: "/instances", body: prepared.body, redactedBody: prepared.redactedBody,
-            kind: .createInstance, warnings: prepared.warnings, decode: ResponseDecoding.one(Instance.self))
+            kind: .createInstance, warnings: prepared.warnings, subject: prepared.request.summary,
+            decode: ResponseDecoding.one(Instance.self))
     }
 
     public static func getInstance(id: String) throws(RuncrateError) -> PreparedRequest<Instance> {

@@ -12,7 +12,7 @@ extension SpecReader {
     static let createFields = [
         "name", "gpu_type", "instance_type_id", "region", "gpu_count", "cpu_cores", "memory", "storage",
         "template", "ssh_key_id", "env", "env_vars", "startup_commands", "storage_id", "launch_script",
-        "launch_script_base64", "max_runtime_minutes", "idle_shutdown_minutes",
+        "launch_script_base64", "max_runtime_minutes", "idle_shutdown_minutes", "retry", "max_wait",
     ]
 
     /// Reads the create spec at `index` strictly, then runs the client's §3 rules on what was read.
@@ -46,6 +46,8 @@ extension SpecReader {
             case "launch_script_base64": request.launchScriptBase64 = r.string(key)
             case "max_runtime_minutes": request.maxRuntimeMinutes = r.integer(key)
             case "idle_shutdown_minutes": request.idleShutdownMinutes = r.integer(key)
+            case "retry": request.retry = r.boolean(key)
+            case "max_wait": request.maxWait = r.seconds(key)
             case "env", "env_vars":
                 if sawEnv {
                     r.fail(key, "\(key): give env or env_vars, not both")
@@ -175,5 +177,16 @@ extension SpecReader {
             labels.append(label)
         }
         return (vars, labels, false)
+    }
+}
+
+extension SpecReader {
+    /// A duration (`max_wait`): a finite number >= 0 (the value is on top of the stack).
+    mutating func seconds(_ field: String) -> Double? {
+        guard L.type(at: -1) == .number, let d = L.tonumber(-1), d.isFinite, d >= 0 else {
+            fail(field, "\(field): a number of seconds >= 0 expected, got \(L.shown(-1))")
+            return nil
+        }
+        return d
     }
 }

@@ -83,12 +83,23 @@ extension LuaState {
 
 extension RuncrateModule {
     /// A probe for `BlockingClientTransport(isCancelled:)`: true once Ctrl-C (or `Lua.interrupt()`)
-    /// asked the state to stop, so an HTTP call in flight is cancelled instead of waited out.
+    /// asked the state to stop or its time limit (`--timeout`) has passed, so an HTTP call in flight,
+    /// or a wait before retrying one, is cancelled instead of waited out. After such a call returns,
+    /// `nativeCall` makes the hook raise the timeout.
     public static func interruptProbe(for L: LuaState) -> @Sendable () -> Bool {
         let address = UInt(bitPattern: rcshim_limits_of(L))
         return {
             guard let limits = UnsafeMutablePointer<rcshim_limits>(bitPattern: address) else { return false }
-            return limits.pointee.interrupted != 0
+            return limits.pointee.interrupted != 0 || limits.timeLimitJustPassed
         }
+    }
+}
+
+extension UnsafeMutablePointer<rcshim_limits> {
+    /// The state's time limit has passed and the hook has not stopped the script for it yet. Once it
+    /// has, calls made while unwinding (a `__close` terminating an instance) are not cut short.
+    var timeLimitJustPassed: Bool {
+        let deadline = pointee.deadline
+        return deadline > 0 && pointee.timed_out == 0 && rcshim_monotonic() >= deadline
     }
 }

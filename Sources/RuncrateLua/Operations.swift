@@ -8,6 +8,9 @@ import RuncrateAPI
 extension RuncrateModule {
     func nativeCall(_ L: LuaState) -> Int32 {
         let top = L.gettop()
+        // A call cut short by the time limit (the transport's probe cancels it) ends as the
+        // timeout: the hook raises it at the next instruction, whatever this call answers.
+        defer { if L.limits.timeLimitJustPassed { L.triggerHookSoon() } }
         do throws(ErrorInfo) {
             guard let op = L.tostring(1) else {
                 throw ErrorInfo(code: "validation_error", message: "unknown runcrate operation")

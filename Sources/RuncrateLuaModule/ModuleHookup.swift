@@ -67,18 +67,7 @@ final class ModuleHookup {
         do { place = try Self.sandboxPlace(for: options) } catch { throw LuaError(kind: .runtime, message: "runcrate: \(error.message)") }
         let stderrIsTerminal = isatty(2) != 0
         let interrupted = RuncrateModule.interruptProbe(for: L)
-        var verboseHooks = ClientHooks()
-        if options.verbose {
-            // The module logs each call once (request line, then its outcome); the client adds only
-            // what happens inside a call — retries and reconciliation — under it, in the same voice.
-            verboseHooks.onEvent = { @Sendable event in
-                switch event.phase {
-                case .retry, .reconcile, .adopted: Self.errorLine("runcrate:   \(event)")
-                case .attempt, .failed: break
-                }
-            }
-        }
-        let hooks = verboseHooks
+        let hooks = Self.clientHooks(verbose: options.verbose)
         let askFirst = target == .live && !options.assumeYes && !options.dryRun && isatty(0) != 0 && stderrIsTerminal
         let confirm: ((String) -> Bool)? = askFirst ? { Self.askOnTerminal($0) } : nil
         var notice: String? = target == .sandbox && options.mode == .automatic
@@ -106,6 +95,29 @@ final class ModuleHookup {
             })
         module = RuncrateModule(configuration: config)
         try module.install(into: L, globalHelp: options.globalHelp, table: table)
+    }
+
+    /// A client wait at least this long is announced on stderr, with or without `--verbose`.
+    static let noticeableWait = 3.0
+
+    /// The client's request log goes to stderr with `--verbose`; a long wait before a retry (a
+    /// sold-out create's `Retry-After`) is said once, always. Events carry no key.
+    static func clientHooks(verbose: Bool) -> ClientHooks {
+        var hooks = ClientHooks()
+        hooks.onEvent = { @Sendable event in
+            // The module logs each call once (request line, then its outcome); the client adds only
+            // what happens inside a call — retries and reconciliation — under it, in the same voice.
+            if verbose {
+                switch event.phase {
+                case .retry, .reconcile, .adopted: Self.errorLine("runcrate:   \(event)")
+                case .attempt, .failed: break
+                }
+            }
+            if let notice = event.waitNotice, let wait = event.wait, wait >= noticeableWait {
+                Self.errorLine("runcrate: \(notice)")
+            }
+        }
+        return hooks
     }
 
     /// Starts the in-process sandbox (or resolves the live key) and makes the client.

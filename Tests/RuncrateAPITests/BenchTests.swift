@@ -4,7 +4,8 @@ import Testing
 
 @testable import RuncrateAPI
 
-/// Median create round trip: this client vs curl, same sandbox, same moment. Runs only with
+/// Median create round trip: this client (which lists the instances of the name before each create,
+/// see `createInstance`) vs curl's bare POST, same sandbox, same moment. Runs only with
 /// RUNCRATE_BENCH=1 (scripts/bench-client); prints the numbers.
 @Suite struct Bench {
     @Test(.enabled(if: ProcessInfo.processInfo.environment["RUNCRATE_BENCH"] == "1"))
@@ -46,7 +47,7 @@ import Testing
         try await client.shutdown()
         await sandbox.stop()
         let report = String(
-            format: "BENCH create round trip, %d rounds: client median %.2f ms (min %.2f); curl time_total median %.2f ms (min %.2f); curl incl. process spawn median %.2f ms",
+            format: "BENCH create round trip, %d rounds: client median %.2f ms (min %.2f; a listing by name, then the POST); curl time_total median %.2f ms (min %.2f); curl incl. process spawn median %.2f ms",
             rounds, median(clientTimes) * 1000, clientTimes.min()! * 1000, median(curlTotals) * 1000, curlTotals.min()! * 1000,
             median(curlWall) * 1000)
         print(report)

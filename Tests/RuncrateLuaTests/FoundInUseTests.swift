@@ -165,7 +165,7 @@ import Testing
         h.sandbox.setStock(gpuType: "l40s", count: 0)
         let r = try await h.run("""
             local ok, e = pcall(runcrate.launch, { name = "r", candidates = {"l40s"}, gpu_count = 1,
-              retry = { duration = 0.6, interval = 0.1 } })
+              retry = { duration = 3, interval = 0.1 } })
             return e.code, e.rounds, #e.attempts, e.attempts[#e.attempts].round, e.message
             """)
         #expect(r[0] == .string("no_capacity"))
