@@ -28,7 +28,6 @@ extension RuncrateModule {
     }
 
     private func perform(_ op: String, _ L: LuaState) throws(ErrorInfo) {
-        let dry = configuration.dryRun
         switch op {
         case "validate_instance":
             var r = reader(L)
@@ -47,40 +46,18 @@ extension RuncrateModule {
             try createInstance(L)
         case "instances":
             let search = try options(L, 2, op, known: ["search"]) { r, _ in r.string("search") }["search"] as? String
-            var list = try send(try prepare { () throws(RuncrateError) in try Endpoint.listInstances(search: search) }).map(\.raw)
-            if dry {
-                // The run's planned instances are listed too (in plan order, with their planned
-                // status), as a live run would list the instances it created.
-                list += planner.plannedInOrder.filter { inst in
-                    guard let search, !search.isEmpty else { return true }
-                    if case .object(let o) = inst, case .string(let n)? = o["name"] { return n.localizedCaseInsensitiveContains(search) }
-                    return false
-                }
-            }
-            pushJSON(.array(list), L)
+            pushJSON(.array(try send(try prepare { () throws(RuncrateError) in try Endpoint.listInstances(search: search) }).map(\.raw)), L)
         case "instance":
             let id = try identifier(L, 2, op)
-            if dry, let planned = planner.plannedInstances[id] { return pushJSON(planned, L) }
             pushJSON(try send(try prepare { () throws(RuncrateError) in try Endpoint.getInstance(id: id) }).raw, L)
         case "instance_status":
             let id = try identifier(L, 2, op)
-            if dry, case .object(let p)? = planner.plannedInstances[id] {
-                return pushJSON(.object(["id": .string(id), "status": p["status"] ?? .string("planned")]), L)
-            }
             pushJSON(try send(try prepare { () throws(RuncrateError) in try Endpoint.instanceStatus(id: id) }).raw, L)
         case "update_instance":
             try updateInstance(L)
         case "delete_instance":
             let id = try identifier(L, 2, op)
-            let request = try prepare { () throws(RuncrateError) in try Endpoint.deleteInstance(id: id) }
-            if dry {
-                planner.record(PlanEntry(op: op, method: request.method, path: request.path, id: id,
-                                         name: plannedName(id)))
-                planner.markPlanned(id, status: "terminated")
-                L.push(true)
-                return
-            }
-            _ = try send(request)
+            _ = try send(try prepare { () throws(RuncrateError) in try Endpoint.deleteInstance(id: id) })
             L.push(true)
         case "instance_types":
             try instanceTypes(L)
@@ -90,14 +67,10 @@ extension RuncrateModule {
             let o = try options(L, 2, op, known: ["name", "public_key", "type"], required: true) { r, k in r.string(k) }
             let req = CreateSSHKeyRequest(name: o["name"] as? String, publicKey: o["public_key"] as? String,
                                           type: o["type"] as? String)
-            let request = try prepare { () throws(RuncrateError) in try Endpoint.createSSHKey(req) }
-            if dry { return planOther(op, request, kind: "key", name: req.name, L) }
-            pushJSON(try send(request).raw, L)
+            pushJSON(try send(try prepare { () throws(RuncrateError) in try Endpoint.createSSHKey(req) }).raw, L)
         case "delete_ssh_key":
             let id = try identifier(L, 2, op)
-            let request = try prepare { () throws(RuncrateError) in try Endpoint.deleteSSHKey(id: id) }
-            if dry { return planDelete(op, request, id: id, L) }
-            _ = try send(request)
+            _ = try send(try prepare { () throws(RuncrateError) in try Endpoint.deleteSSHKey(id: id) })
             L.push(true)
         case "volumes":
             let search = try options(L, 2, op, known: ["search"]) { r, _ in r.string("search") }["search"] as? String
@@ -110,9 +83,7 @@ extension RuncrateModule {
                 k == "size_gb" ? r.integer(k) as Any? : r.string(k) as Any?
             }
             let req = CreateVolumeRequest(name: o["name"] as? String, sizeGB: o["size_gb"] as? Int, region: o["region"] as? String)
-            let request = try prepare { () throws(RuncrateError) in try Endpoint.createVolume(req) }
-            if dry { return planOther(op, request, kind: "volume", name: req.name, L) }
-            pushJSON(try send(request).raw, L)
+            pushJSON(try send(try prepare { () throws(RuncrateError) in try Endpoint.createVolume(req) }).raw, L)
         case "resize_volume":
             let id = try identifier(L, 2, op)
             var r = reader(L)
@@ -120,14 +91,10 @@ extension RuncrateModule {
             let size = r.integer("size_gb")
             L.pop()
             if !r.errors.isEmpty { throw ErrorInfo.validation(r.errors) }
-            let request = try prepare { () throws(RuncrateError) in try Endpoint.resizeVolume(id: id, sizeGB: size ?? 0) }
-            if dry { return planDelete(op, request, id: id, L) }
-            pushJSON(try send(request).raw, L)
+            pushJSON(try send(try prepare { () throws(RuncrateError) in try Endpoint.resizeVolume(id: id, sizeGB: size ?? 0) }).raw, L)
         case "delete_volume":
             let id = try identifier(L, 2, op)
-            let request = try prepare { () throws(RuncrateError) in try Endpoint.deleteVolume(id: id) }
-            if dry { return planDelete(op, request, id: id, L) }
-            let result = try send(request)
+            let result = try send(try prepare { () throws(RuncrateError) in try Endpoint.deleteVolume(id: id) })
             if result.raw == .null { L.push(true) } else { pushJSON(result.raw, L) }
         case "volume_regions":
             pushJSON(.array(try send(Endpoint.volumeRegions()).map(\.raw)), L)
@@ -147,9 +114,7 @@ extension RuncrateModule {
                 name = try options(L, 2, op, known: ["name"], required: true) { r, k in r.string(k) }["name"] as? String
             }
             let n = name ?? ""
-            let request = try prepare { () throws(RuncrateError) in try Endpoint.createEnvironment(name: n) }
-            if dry { return planOther(op, request, kind: "environment", name: name, L) }
-            pushJSON(try send(request).raw, L)
+            pushJSON(try send(try prepare { () throws(RuncrateError) in try Endpoint.createEnvironment(name: n) }).raw, L)
         case "balance":
             pushJSON(try send(Endpoint.balance()).raw, L)
         default:
@@ -172,30 +137,6 @@ extension RuncrateModule {
                 configuration.writeStderr("runcrate:   add a key with runcrate.create_ssh_key{name = ..., public_key = \"ssh-ed25519 AAAA...\"} and pass ssh_key_id = key.id (runcrate.ssh_keys() lists yours)\n")
             }
         }
-        let request = Endpoint.createInstance(spec.prepared)
-        if configuration.dryRun {
-            let id = planner.nextInstanceID()
-            let type = catalogueMatch(req)
-            var inst: [String: JSONValue] = ["id": .string(id), "status": .string("planned")]
-            if let name = req.name { inst["name"] = .string(name) }
-            inst["gpu_type"] = (req.gpuType ?? type?.gpuType).map(JSONValue.string)
-            inst["gpu_count"] = (req.gpuCount ?? type?.gpuCount).map(JSONValue.int)
-            inst["region"] = (req.region ?? type?.region).map(JSONValue.string)
-            if let t = req.instanceTypeID { inst["instance_type_id"] = .string(t) }
-            if let price {
-                inst["cost_per_hour"] = .double(price.low)
-                inst["cost_per_hour_max"] = .double(price.high)
-            }
-            if let m = req.maxRuntimeMinutes { inst["max_runtime_minutes"] = .int(m) }
-            if let m = req.idleShutdownMinutes { inst["idle_shutdown_minutes"] = .int(m) }
-            planner.addPlanned(.object(inst), id: id)
-            planner.record(PlanEntry(op: "create_instance", method: request.method, path: request.path, id: id,
-                                     name: req.name, body: request.redactedBody, price: price))
-            // Nothing was created, so no real price exists: the governor counts the worst case,
-            // as the live run's pre-check would.
-            planner.countInstance(costPerHour: price?.high)
-            return pushJSON(.object(inst), L)
-        }
         if configuration.target == .live, !confirmed, let confirm = configuration.confirm {
             let what = req.gpuType ?? req.instanceTypeID ?? "?"
             let cost = price.map { "about \($0.text) USD/h" } ?? "price unknown"
@@ -206,8 +147,9 @@ extension RuncrateModule {
             confirmed = true
         }
         let inst = try sendCreate(spec.prepared, failover: L.toboolean(3))
-        // The real price, once the server has picked a config; the worst case if it did not say.
-        planner.countInstance(costPerHour: inst.costPerHour ?? price?.high)
+        // The real price once the server has picked a config; for a planned one (which carries the
+        // dearest matching config as cost_per_hour_max) or when it did not say, the worst case.
+        planner.countInstance(costPerHour: inst.raw["cost_per_hour_max"]?.doubleValue ?? inst.costPerHour ?? price?.high)
         pushJSON(inst.raw, L)
     }
 
@@ -226,19 +168,6 @@ extension RuncrateModule {
         }
         if !r.errors.isEmpty { throw ErrorInfo.validation(r.errors) }
         let request = try prepare { () throws(RuncrateError) in try Endpoint.updateInstance(id: id, patch) }
-        if configuration.dryRun {
-            planner.record(PlanEntry(op: "update_instance", method: request.method, path: request.path, id: id,
-                                     name: plannedName(id), body: request.redactedBody))
-            var base: [String: JSONValue]
-            if case .object(let p)? = planner.plannedInstances[id] { base = p }
-            else if case .object(let fetched) = try send(try prepare { () throws(RuncrateError) in try Endpoint.getInstance(id: id) }).raw { base = fetched }
-            else { base = ["id": .string(id)] }
-            if case .object(let changes)? = request.body {
-                for (k, v) in changes { base[k] = v }
-            }
-            if planner.plannedInstances[id] != nil { planner.addPlanned(.object(base), id: id) }
-            return pushJSON(.object(base), L)
-        }
         pushJSON(try send(request).raw, L)
     }
 
@@ -334,17 +263,11 @@ extension RuncrateModule {
 
     private static func distinct(_ names: [String]) -> [String] { Array(Set(names)).sorted() }
 
-    /// The catalogue config a create would most likely get: the exact type, or the cheapest match.
-    func catalogueMatch(_ req: CreateInstanceRequest) -> InstanceType? {
-        guard let types = try? fullCatalogue() else { return nil }
-        return ConfigMatch.configs(for: req, in: types).first { $0.hourlyRate != nil }
-    }
-
     /// USD/h for a create, from the catalogue (`ConfigMatch`): one price for an `instance_type_id`,
-    /// the cheapest to the dearest matching config for a `gpu_type`. Fetched only when a dry run, a
-    /// cost cap or the live confirmation needs it.
+    /// the cheapest to the dearest matching config for a `gpu_type`. Fetched only when a cost cap or
+    /// the live confirmation needs it (a dry run's plan prices its creates itself).
     private func estimatePrice(_ req: CreateInstanceRequest) throws(ErrorInfo) -> PriceRange? {
-        let needed = configuration.dryRun || configuration.maxHourlyCost != nil
+        let needed = configuration.maxHourlyCost != nil
             || (configuration.target == .live && configuration.confirm != nil && !confirmed)
         guard needed else { return nil }
         return ConfigMatch.price(for: req, in: try fullCatalogue())
@@ -377,27 +300,6 @@ extension RuncrateModule {
     }
 
     static func money(_ v: Double) -> String { String(format: "%.2f", v) }
-
-    // MARK: dry-run helpers
-
-    private func plannedName(_ id: String) -> String? {
-        if case .object(let p)? = planner.plannedInstances[id], case .string(let n)? = p["name"] { return n }
-        return nil
-    }
-
-    private func planOther<R>(_ op: String, _ request: PreparedRequest<R>, kind: String, name: String?, _ L: LuaState) {
-        let id = planner.nextOtherID(kind)
-        planner.record(PlanEntry(op: op, method: request.method, path: request.path, id: id, name: name,
-                                 body: request.redactedBody))
-        var o: [String: JSONValue] = ["id": .string(id), "status": .string("planned")]
-        if case .object(let body)? = request.redactedBody { for (k, v) in body where o[k] == nil { o[k] = v } }
-        pushJSON(.object(o), L)
-    }
-
-    private func planDelete<R>(_ op: String, _ request: PreparedRequest<R>, id: String, _ L: LuaState) {
-        planner.record(PlanEntry(op: op, method: request.method, path: request.path, id: id, body: request.redactedBody))
-        L.push(true)
-    }
 
     // MARK: arguments
 

@@ -38,6 +38,8 @@ public final class RuncrateModule {
     let planner = Planner()
     var refs = PreludeRefs()
     private var transport: RuncrateTransport?
+    /// `transport`, or the planning transport over it in a dry run.
+    private var route: RuncrateTransport?
     private var transportError: RuncrateError?
     private var catalogue: [InstanceType]?
     var confirmed = false
@@ -194,11 +196,35 @@ public final class RuncrateModule {
 
     // MARK: The transport, made lazily
 
+    /// What operations send through: the API, or in a dry run the planning transport over it. No
+    /// operation knows which.
     func client() throws(ErrorInfo) -> RuncrateTransport {
+        if let route { return route }
+        let made: RuncrateTransport
+        if configuration.dryRun {
+            made = PlanningTransport(
+                reads: { [unowned self] () throws(RuncrateError) in try self.apiTransport() }, planner: planner,
+                price: { [unowned self] req throws(RuncrateError) in ConfigMatch.price(for: req, in: try self.catalogueTypes()) },
+                likeliest: { [unowned self] req throws(RuncrateError) in
+                    ConfigMatch.configs(for: req, in: try self.catalogueTypes()).first { $0.hourlyRate != nil }
+                })
+        } else {
+            do { made = try apiTransport() } catch { throw ErrorInfo(error) }
+        }
+        route = made
+        return made
+    }
+
+    /// The transport that reaches the API (and, for the sandbox, starts it), made at the first call
+    /// that needs it; with `--verbose`, logged.
+    private func apiTransport() throws(RuncrateError) -> RuncrateTransport {
         if let transport { return transport }
-        if let transportError { throw ErrorInfo(transportError) }
+        if let transportError { throw transportError }
         do {
-            let made = try configuration.makeTransport()
+            var made = try configuration.makeTransport()
+            if configuration.verbose {
+                made = LoggedTransport(made, write: configuration.writeStderr, redact: { [secrets] in secrets.redact($0) })
+            }
             transport = made
             if configuration.target == .sandbox, let notice = configuration.sandboxNotice {
                 configuration.writeStderr(notice.hasSuffix("\n") ? notice : notice + "\n")
@@ -206,49 +232,29 @@ public final class RuncrateModule {
             return made
         } catch let error as RuncrateError {
             transportError = error
-            throw ErrorInfo(error)
+            throw error
         } catch {
             let e = RuncrateError.configuration("could not start the API client: \(error)")
             transportError = e
-            throw ErrorInfo(e)
+            throw e
         }
     }
 
-    /// Sends one prepared request, logging it with `--verbose`.
+    /// Sends one prepared request.
     func send<R: Sendable>(_ request: PreparedRequest<R>) throws(ErrorInfo) -> R {
         let transport = try client()
-        return try logged(request) { () throws(RuncrateError) in try transport.send(request) }
+        return try answered { () throws(RuncrateError) in try transport.send(request) }
     }
 
     /// Sends a create through the client's duplicate-safe path.
     func sendCreate(_ prepared: PreparedCreateInstance, failover: Bool) throws(ErrorInfo) -> Instance {
         let transport = try client()
-        return try logged(Endpoint.createInstance(prepared)) { () throws(RuncrateError) in
-            try transport.createInstance(prepared, failover: failover)
-        }
+        return try answered { () throws(RuncrateError) in try transport.createInstance(prepared, failover: failover) }
     }
 
-    private func logged<R, T>(_ request: PreparedRequest<R>, _ body: () throws(RuncrateError) -> T) throws(ErrorInfo) -> T {
-        let start = Self.monotonic()
-        if configuration.verbose {
-            var line = "runcrate: \(request.method) /api/v1\(request.path)"
-            if !request.query.isEmpty {
-                line += "?" + request.query.map { "\($0.name)=\($0.value)" }.joined(separator: "&")
-            }
-            if let body = request.redactedBody { line += " " + body.serialized }
-            configuration.writeStderr(secrets.redact(line) + "\n")
-        }
-        do {
-            let result = try body()
-            if configuration.verbose {
-                configuration.writeStderr(String(format: "runcrate:   ok in %.0f ms\n", (Self.monotonic() - start) * 1000))
-            }
-            return result
-        } catch {
-            if configuration.verbose {
-                configuration.writeStderr(secrets.redact(String(
-                    format: "runcrate:   %@ in %.0f ms\n", error.description, (Self.monotonic() - start) * 1000)))
-            }
+    /// A client error as the errinfo a native call answers, secrets redacted.
+    private func answered<T>(_ body: () throws(RuncrateError) -> T) throws(ErrorInfo) -> T {
+        do { return try body() } catch {
             var info = ErrorInfo(error)
             info.message = secrets.redact(info.message)
             throw info
@@ -257,8 +263,12 @@ public final class RuncrateModule {
 
     /// The whole catalogue, fetched once per run (a read: sent in every mode).
     func fullCatalogue() throws(ErrorInfo) -> [InstanceType] {
+        try answered { () throws(RuncrateError) in try catalogueTypes() }
+    }
+
+    private func catalogueTypes() throws(RuncrateError) -> [InstanceType] {
         if let catalogue { return catalogue }
-        let types = try send(try prepare { () throws(RuncrateError) in try Endpoint.instanceTypes() })
+        let types = try apiTransport().send(try Endpoint.instanceTypes())
         catalogue = types
         return types
     }

@@ -413,11 +413,6 @@ function M.wait_for(target, opts)
 
   local function reached(s) return s == want or (want == "running" and UP[s]) end
 
-  if M.mode == "dry-run" and id:match("^planned%-%d+$") then
-    local st = { id = id, status = "planned" }
-    return st
-  end
-
   local show = native.stderr_tty and not opts.quiet
   local label = (inst and inst.name) and (tostring(inst.name) .. " (" .. id .. ")") or id
   local start = native.clock()
@@ -436,7 +431,8 @@ function M.wait_for(target, opts)
     if show then
       native.stderr(fmt("\r\27[Kwaiting for %s: %s, %ds", label, tostring(last), floor(elapsed)))
     end
-    if reached(last) then
+    -- A planned instance (a dry run's) stays planned: there is nothing to wait for.
+    if reached(last) or last == "planned" then
       if show then native.stderr("\r\27[K") end
       return st
     end
@@ -680,7 +676,7 @@ end
 -- help
 
 local HELP = {
-  create_instance = "create_instance(spec) -> instance\n  Validates spec (name, gpu_type | instance_type_id, region, gpu_count, cpu_cores, memory, storage,\n  template, ssh_key_id, env, startup_commands, storage_id, launch_script | launch_script_base64,\n  max_runtime_minutes, idle_shutdown_minutes) and creates one instance.\n  Raises validation_error (before any request), spend_cap, unauthorized, insufficient_credits,\n  no_capacity, launch_refused, server_error, timeout, network_error.",
+  create_instance = "create_instance(spec) -> instance\n  Validates spec (name, gpu_type | instance_type_id, region, gpu_count, cpu_cores, memory, storage,\n  template, ssh_key_id, env, startup_commands, storage_id, launch_script | launch_script_base64,\n  max_runtime_minutes, idle_shutdown_minutes; retry = false or max_wait = seconds bound the client's\n  waits on sold-out answers, never sent) and creates one instance.\n  Raises validation_error (before any request), spend_cap, unauthorized, insufficient_credits,\n  no_capacity, launch_refused, server_error, timeout, network_error.",
   instances = "instances{search=} -> {instance...}\n  Lists instances, optionally filtered by name.",
   instance = "instance(id) -> instance\n  Gets one instance. Raises not_found.",
   instance_status = "instance_status(id) -> {id=, status=, ip=}\n  Cheap live status. Raises not_found.",
@@ -688,7 +684,7 @@ local HELP = {
   delete_instance = "delete_instance(id) -> true\n  Terminates the instance. Raises not_found.",
   wait_for = "wait_for(id_or_instance, {status=\"running\", timeout=600, interval=1}) -> {id=, status=, ip=}\n  Polls the status with backoff until it is reached. Raises timeout, unexpected_status (terminated/failed),\n  interrupted (Ctrl-C).",
   instance_types = "instance_types{gpu_type=, region=, gpu_count=, max_price=} -> {type...}\n  The catalogue, sorted by hourly_rate ascending.",
-  launch = "launch{name=, candidates={...}, order=\"listed\"|\"price\", max_price=, <create fields>} -> instance, attempts\n  Tries candidates (GPU types or instance type ids) in order or cheapest first, skips those over\n  max_price, asks for a GPU type whose configs straddle max_price config by config under it, fails over\n  on no_capacity / sold-out / launch_refused, terminates an instance whose real cost_per_hour is over\n  max_price. attempts = {{candidate=, instance_type_id=, outcome=, code=, price=}...}.\n  Raises no_capacity (with .attempts) when every candidate fails; validation/auth/credit errors at once.",
+  launch = "launch{name=, candidates={...}, order=\"listed\"|\"price\", max_price=, retry={duration=, interval=}, <create fields>} -> instance, attempts\n  Tries candidates (GPU types or instance type ids) in order or cheapest first, skips those over\n  max_price, asks for a GPU type whose configs straddle max_price config by config under it, fails over\n  on no_capacity / sold-out / launch_refused, terminates an instance whose real cost_per_hour is over\n  max_price. attempts = {{candidate=, instance_type_id=, outcome=, code=, price=}...}.\n  With retry, runs the list again in rounds until one is created or duration (seconds) is up.\n  Raises no_capacity (with .attempts) when every candidate fails; validation/auth/credit errors at once.",
   ssh_keys = "ssh_keys() -> {key...}",
   create_ssh_key = "create_ssh_key{name=, public_key=} -> key\n  Raises conflict for a duplicate.",
   delete_ssh_key = "delete_ssh_key(id) -> true",
