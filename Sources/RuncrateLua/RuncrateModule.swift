@@ -104,8 +104,8 @@ public final class RuncrateModule {
         L.rawset(-2, field: "stderr_tty")
         L.push(function: { [unowned self] L in self.nativeInit(L) }, name: "init")
         L.rawset(-2, field: "init")
-        L.push(function: { [unowned self] L in self.nativeCall(L) }, name: "call")
-        L.rawset(-2, field: "call")
+        pushOperations(L)
+        L.rawset(-2, field: "ops")
         L.push(function: { [unowned self] L in self.nativeSleep(L) }, name: "sleep")
         L.rawset(-2, field: "sleep")
         L.push(function: { L in

@@ -2,7 +2,8 @@
 -- Loaded once per state with the native table (and, optionally, the table to fill) as its arguments;
 -- returns the module table.
 -- Native contract (see RuncrateModule.swift):
---   native.call(op, ...)  -> true, result | false, errinfo       (every API operation, never raises)
+--   native.ops.NAME(...)  -> true, result | false, errinfo       (one per API operation, never raise;
+--                                                                 launch_attempt is create_instance for launch)
 --   native.json_encode(v, indent) / native.json_decode(text) -> true, result | false, errinfo
 --   native.sleep(s)       -> true | false, errinfo               (errinfo.code == "interrupted")
 --   native.clock()        -> monotonic seconds
@@ -260,7 +261,7 @@ end
 
 Instance.__close = function(self, err)
   if err == nil or kept[self] or self.id == nil then return end
-  local ok, dok, dinfo = pcall(native.call, "delete_instance", self.id)
+  local ok, dok, dinfo = pcall(native.ops.delete_instance, self.id)
   if ok and dok then
     native.stderr(fmt("runcrate: terminated instance %s (%s) because its scope was left by an error\n",
       tostring(self.id), tostring(self.name)))
@@ -274,48 +275,42 @@ end
 ---------------------------------------------------------------------------------------------------
 -- API bindings: each native operation wrapped to raise error objects
 
+--- The native operation `op` as a module function that raises error objects; `wrap(result, ...)`
+--- shapes its result (it sees the call's arguments too).
 local function binding(op, wrap)
+  local call = native.ops[op]
   return function(...)
-    local ok, result = native.call(op, ...)
+    local ok, result = call(...)
     if not ok then raise(op, result) end
-    if wrap then return wrap(result) end
+    if wrap then return wrap(result, ...) end
     return result
   end
 end
 
-local function instance_list(list)
-  for _, t in ipairs(list) do as_instance(t) end
-  return list
+-- Results that are instances get the instance metatable; whatever learns an instance's state
+-- updates every table the script holds for it.
+local WRAP = {
+  create_instance = as_instance,
+  instance = as_instance,
+  update_instance = as_instance,
+  instances = function(list)
+    for _, t in ipairs(list) do as_instance(t) end
+    return list
+  end,
+  instance_status = function(st)
+    if type(st) == "table" then learned(st.id, { status = st.status, ip = st.ip }) end
+    return st
+  end,
+  delete_instance = function(result, target)
+    learned(id_of(target), { status = "terminated" })
+    return result
+  end,
+}
+-- Used by launch only, not functions of the module.
+local INTERNAL = { launch_attempt = true, validate_instance = true, launch_plan = true }
+for name in pairs(native.ops) do
+  if not INTERNAL[name] then M[name] = binding(name, WRAP[name]) end
 end
-
-M.create_instance = binding("create_instance", as_instance)
-M.instances = binding("instances", instance_list)
-M.instance = binding("instance", as_instance)
-M.instance_status = binding("instance_status", function(st)
-  if type(st) == "table" then learned(st.id, { status = st.status, ip = st.ip }) end
-  return st
-end)
-M.update_instance = binding("update_instance", as_instance)
-local delete_instance = binding("delete_instance")
-function M.delete_instance(target, ...)
-  local result = delete_instance(target, ...)
-  learned(id_of(target), { status = "terminated" })
-  return result
-end
-M.instance_types = binding("instance_types")
-M.ssh_keys = binding("ssh_keys")
-M.create_ssh_key = binding("create_ssh_key")
-M.delete_ssh_key = binding("delete_ssh_key")
-M.volumes = binding("volumes")
-M.volume = binding("volume")
-M.create_volume = binding("create_volume")
-M.resize_volume = binding("resize_volume")
-M.delete_volume = binding("delete_volume")
-M.volume_regions = binding("volume_regions")
-M.templates = binding("templates")
-M.environments = binding("environments")
-M.create_environment = binding("create_environment")
-M.balance = binding("balance")
 
 ---------------------------------------------------------------------------------------------------
 -- Utilities
@@ -419,7 +414,7 @@ function M.wait_for(target, opts)
   local delay = interval
   local last
   while true do
-    local ok, st = native.call("instance_status", id)
+    local ok, st = native.ops.instance_status(id)
     if not ok then
       if show then native.stderr("\r\27[K") end
       raise("wait_for", st)
@@ -537,7 +532,7 @@ function M.launch(spec)
   for k, v in pairs(spec) do if not LAUNCH_KEYS[k] then base[k] = v end end
   if #problems == 0 then
     base.gpu_type = type(candidates[1]) == "string" and candidates[1] or "x"
-    local ok, info = native.call("validate_instance", base, LAUNCH_KEY_NAMES)
+    local ok, info = native.ops.validate_instance(base, LAUNCH_KEY_NAMES)
     base.gpu_type = nil
     if not ok then
       for _, e in ipairs(info.errors or {}) do problems[#problems + 1] = e end
@@ -552,7 +547,7 @@ function M.launch(spec)
     -- so a bad spec fails without any request.
     local sizing = { gpu_count = base.gpu_count, region = base.region, cpu_cores = base.cpu_cores,
                      memory = base.memory, storage = base.storage }
-    local pok, plan = native.call("launch_plan", candidates, order, max_price, sizing)
+    local pok, plan = native.ops.launch_plan(candidates, order, max_price, sizing)
     if not pok then
       if plan.code ~= "validation_error" then raise("launch", plan) end
       for _, e in ipairs(plan.errors or {}) do problems[#problems + 1] = e end
@@ -573,7 +568,7 @@ function M.launch(spec)
     for k, v in pairs(base) do req[k] = v end
     req[field] = value
     local by_id = field == "instance_type_id" and value ~= c and value or nil
-    local cok, res = native.call("create_instance", req, true)
+    local cok, res = native.ops.launch_attempt(req)
     if not cok then
       if not sold_out(res) then
         res.attempts = attempts
@@ -586,7 +581,7 @@ function M.launch(spec)
     local inst = as_instance(res)
     local real = tonumber(inst.cost_per_hour)
     if max_price and real and real > max_price then
-      local dok, dinfo = native.call("delete_instance", inst.id)
+      local dok, dinfo = native.ops.delete_instance(inst.id)
       attempts[#attempts + 1] = { candidate = c, instance_type_id = by_id, outcome = "price_ceiling",
         code = "price_ceiling", price = real, id = inst.id, terminated = dok,
         message = fmt("%s was created at %.2f USD/h, over the ceiling of %.2f; %s", value, real, max_price,
