@@ -17,10 +17,14 @@ public enum PathComponent: Sendable, Hashable, CustomStringConvertible {
 public struct FieldError: Sendable, Hashable, CustomStringConvertible {
     public var path: [PathComponent]
     public var message: String
+    /// For a rule about the request as a whole (empty `path`): the fields it is about, first the one
+    /// to name (`gpu_type`, `instance_type_id` for "exactly one of …").
+    public var concerning: [String]
 
-    public init(path: [PathComponent], message: String) {
+    public init(path: [PathComponent], message: String, concerning: [String] = []) {
         self.path = path
         self.message = message
+        self.concerning = concerning
     }
 
     public init(_ dotted: String, _ message: String) {
@@ -28,6 +32,7 @@ public struct FieldError: Sendable, Hashable, CustomStringConvertible {
             Int(part).map(PathComponent.index) ?? .key(String(part))
         }
         self.message = message
+        self.concerning = []
     }
 
     /// `env_vars.2.key`; empty for a problem with the request as a whole.

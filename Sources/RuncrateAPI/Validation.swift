@@ -14,6 +14,11 @@ struct Validator {
 
     mutating func add(_ key: String, _ message: String) { add([.key(key)], message) }
 
+    /// Records a rule about the request as a whole that concerns `fields`.
+    mutating func add(concerning fields: [String], _ message: String) {
+        errors.append(FieldError(path: [], message: message, concerning: fields))
+    }
+
     mutating func requiredString(_ value: String?, _ key: String, maxLength: Int? = nil) {
         guard let value else { return add(key, "is required") }
         nonEmpty(value, [.key(key)], maxLength: maxLength)
@@ -71,8 +76,8 @@ enum CreateRules {
     static func validate(_ request: CreateInstanceRequest, into v: inout Validator) {
         v.requiredString(request.name, "name", maxLength: nameMaxLength)
         switch (request.gpuType, request.instanceTypeID) {
-        case (nil, nil): v.add([], "exactly one of gpu_type or instance_type_id is required (got neither)")
-        case (.some, .some): v.add([], "exactly one of gpu_type or instance_type_id is required (got both)")
+        case (nil, nil): v.add(concerning: ["gpu_type", "instance_type_id"], "exactly one of gpu_type or instance_type_id is required (got neither)")
+        case (.some, .some): v.add(concerning: ["gpu_type", "instance_type_id"], "exactly one of gpu_type or instance_type_id is required (got both)")
         default: break
         }
         v.optionalString(request.gpuType, "gpu_type")
@@ -104,7 +109,7 @@ enum CreateRules {
             }
         }
         if request.launchScript != nil, request.launchScriptBase64 != nil {
-            v.add([], "at most one of launch_script or launch_script_base64 may be given (got both)")
+            v.add(concerning: ["launch_script", "launch_script_base64"], "at most one of launch_script or launch_script_base64 may be given (got both)")
         }
         v.optionalString(request.launchScript, "launch_script")
         if let encoded = request.launchScriptBase64, decodeBase64(encoded) == nil {
@@ -300,30 +305,6 @@ enum CreateSpecReader {
             v.add("env_vars", "must be an array of {key, value} objects or an object (got \(env.shortDescription))")
             return nil
         }
-    }
-}
-
-enum Suggestion {
-    static func closest(to word: String, in candidates: [String]) -> String? {
-        let lower = word.lowercased()
-        let scored = candidates.map { ($0, distance(lower, $0)) }
-        if let best = scored.min(by: { $0.1 < $1.1 }), best.1 <= max(2, lower.count / 3) { return best.0 }
-        return candidates.first { $0.hasPrefix(lower) || lower.hasPrefix($0) || $0.replacingOccurrences(of: "_", with: "") == lower.replacingOccurrences(of: "_", with: "") }
-    }
-
-    static func distance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
-        if a.isEmpty { return b.count }
-        if b.isEmpty { return a.count }
-        var previous = Array(0...b.count)
-        for i in 1...a.count {
-            var current = [i] + Array(repeating: 0, count: b.count)
-            for j in 1...b.count {
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-            }
-            previous = current
-        }
-        return previous[b.count]
     }
 }
 

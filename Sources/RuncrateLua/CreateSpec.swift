@@ -78,8 +78,8 @@ extension SpecReader {
                 let name = Self.luaField(fe, envLabels: envLabels, envIsMap: envIsMap)
                 let root = name.split(separator: ".").first.map(String.init) ?? name
                 if failedFields.contains(root) { return nil }
-                let pairs: [Set<String>] = [["gpu_type", "instance_type_id"], ["launch_script", "launch_script_base64"]]
-                for pair in pairs where pair.contains(root) && !pair.isDisjoint(with: failedFields) { return nil }
+                // A rule about several fields is moot when one of them could not be read.
+                if !Set(fe.concerning).isDisjoint(with: failedFields) { return nil }
                 return LuaFieldError(field: name, message: fe.path.isEmpty ? fe.message : "\(name) \(fe.message)")
             }
             let all = strictErrors + clientErrors
@@ -93,9 +93,8 @@ extension SpecReader {
     /// The Lua name of a client field path: `env_vars.0.key` becomes `env.HF_HOME` or `env.1.key`.
     static func luaField(_ fe: FieldError, envLabels: [String], envIsMap: Bool) -> String {
         if fe.path.isEmpty {
-            // A rule about the spec as a whole: name the first field it mentions.
-            let mentioned = createFields.compactMap { f in fe.message.range(of: f).map { (f, $0.lowerBound) } }
-            return mentioned.min { $0.1 < $1.1 }?.0 ?? "spec"
+            // A rule about the spec as a whole is named by the first field it concerns.
+            return fe.concerning.first ?? "spec"
         }
         if case .key("startup_commands") = fe.path[0], fe.path.count >= 2, case .index(let i) = fe.path[1] {
             return "startup_commands.\(i + 1)"

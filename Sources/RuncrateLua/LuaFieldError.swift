@@ -54,39 +54,3 @@ struct ErrorInfo: Error {
         self.retryAfter = retryAfter
     }
 }
-
-/// The closest known name to a misspelt one, for "did you mean".
-enum Suggestion {
-    /// Scores are in half edits: a name that starts with (or contains) what was typed scores one
-    /// edit, so `h100` suggests `h100-sxm` rather than `h200`; ties go to the earlier name.
-    static func closest(to key: String, in known: [String]) -> String? {
-        let lower = key.lowercased()
-        var best: (name: String, score: Int)?
-        for name in known {
-            let edits = distance(lower, name)
-            var score = 2 * edits
-            if name.hasPrefix(lower) || lower.hasPrefix(name) { score = min(score, 1) }
-            else if name.contains(lower) { score = min(score, 4) }
-            let limit = 2 * max(2, name.count / 3)
-            guard score <= limit else { continue }
-            if best == nil || score < best!.score { best = (name, score) }
-        }
-        return best?.name
-    }
-
-    static func distance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
-        if a.isEmpty { return b.count }
-        if b.isEmpty { return a.count }
-        var previous = Array(0...b.count)
-        var current = previous
-        for i in 1...a.count {
-            current[0] = i
-            for j in 1...b.count {
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-            }
-            previous = current
-        }
-        return previous[b.count]
-    }
-}

@@ -184,4 +184,14 @@ import Testing
         let reads = h.sandbox.requestLog().filter { $0.path == "/api/v1/instances/types" }
         #expect(reads.count == 1)
     }
+
+    @Test func launchsOwnEntryPointsAreNotModuleFunctionsAndCreateTakesNoHiddenFlag() async throws {
+        let h = try await Harness.make()
+        h.sandbox.setStock(gpuType: "l40s", count: 0)
+        let r = try await h.run("""
+            local ok, e = pcall(runcrate.create_instance, { name = "x", gpu_type = "l40s", retry = false }, true)
+            return runcrate.launch_attempt, runcrate.validate_instance, runcrate.launch_plan, e.code
+            """)
+        #expect(r == [.nil, .nil, .nil, .string("no_capacity")])
+    }
 }
