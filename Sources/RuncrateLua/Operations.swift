@@ -19,9 +19,23 @@ extension RuncrateModule {
         } catch {
             L.settop(top)
             L.push(false)
-            pushErrorInfo(error, L)
+            pushErrorInfo(answeringInterrupt(error, L), L)
             return 2
         }
+    }
+
+    /// A call that failed while Ctrl-C was pending (a cancelled request, mostly) answers the Ctrl-C:
+    /// its error becomes `interrupted`, raised by the prelude at the script's line. The interrupt is
+    /// consumed here; if it stayed pending, the hook would raise it inside the prelude instead.
+    private func answeringInterrupt(_ error: ErrorInfo, _ L: LuaState) -> ErrorInfo {
+        guard L.interruptPending else { return error }
+        L.consumeInterrupt()
+        var info = error
+        info.code = "interrupted"
+        info.retryable = false
+        info.message = error.code == "cancelled" || error.code == "interrupted"
+            ? "interrupted by Ctrl-C" : "interrupted by Ctrl-C (\(error.code): \(error.message))"
+        return info
     }
 
     private func perform(_ op: String, _ L: LuaState) throws(ErrorInfo) {
@@ -457,18 +471,14 @@ extension RuncrateModule {
         let seconds = max(0, L.tonumber(1) ?? 0)
         let end = Self.monotonic() + seconds
         while true {
-            let S = L.limits
-            if S.pointee.interrupted != 0 {
+            if L.interruptPending {
                 L.consumeInterrupt()
                 L.push(false)
                 pushErrorInfo(ErrorInfo(code: "interrupted", message: "interrupted by Ctrl-C"), L)
                 return 2
             }
+            if L.stopRequested() { break }
             let now = Self.monotonic()
-            if S.pointee.deadline > 0 && now >= S.pointee.deadline {
-                L.triggerHookSoon()
-                break
-            }
             if now >= end { break }
             let slice = min(end - now, 0.05)
             usleep(UInt32(slice * 1_000_000))

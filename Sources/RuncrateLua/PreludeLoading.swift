@@ -2,16 +2,19 @@ import CLua
 import LuaBridge
 
 extension Prelude {
+    /// The prelude's chunk name (error positions inside it read `runcrate:LINE:`).
+    static let chunkName = "=runcrate"
+
     /// Pushes the compiled prelude as a function: the embedded bytecode when it was made by the Lua
     /// release whose headers this module was built with (and Lua accepts it), else the source,
     /// compiled here. Compiling the source took about a third of `runcrate-lua -e ''`.
     /// Stack: +1 on success, 0 on error.
     static func load(into L: LuaState) throws(LuaError) {
         if bytecodeRelease == CLUA_VERSION_RELEASE_NUM, let bytes = bytecode,
-           (try? L.load(bytes: bytes, name: "=runcrate", mode: "b")) != nil {
+           (try? L.load(bytes: bytes, name: chunkName, mode: "b")) != nil {
             return
         }
-        try L.load(source, name: "=runcrate")
+        try L.load(source, name: chunkName)
     }
 
     /// `bytecodeBase64` decoded; nil if it is not base64.

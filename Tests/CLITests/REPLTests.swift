@@ -90,6 +90,39 @@ struct TerminalREPLTests {
         #expect(repl.endWithCtrlD() == 0, "\(repl.processState)\n\(repl.output)")
     }
 
+    /// Ctrl-C while a create is in flight is the module's `interrupted` error at the user's line,
+    /// not lua's "interrupted!" placed inside the module's Lua code with a traceback into it.
+    @Test func ctrlCDuringACreateIsTheInterruptedErrorAtTheUsersLine() throws {
+        let server = try RunningSandbox(["--faults", "create=latency:20s"])
+        let repl = try startREPL(["--yes"], environment: server.environment)
+        repl.send("inst = runcrate.create_instance{ name = 'slow', gpu_type = 'h100-sxm' }\r")
+        #expect(repl.expect("h100-sxm' }"), "\(repl.output)")
+        #expect(repl.expect("\n"), "\(repl.output)")
+        Thread.sleep(forTimeInterval: 1.5)  // the create is in flight (the sandbox answers after 20 s)
+        repl.send("\u{03}")
+        #expect(repl.expect("stdin:1: runcrate.create_instance: interrupted: interrupted by Ctrl-C"), "\(repl.output)")
+        #expect(repl.expect("> "), "\(repl.output)")
+        repl.send("=40 + 2\r")
+        #expect(repl.expect("42"), "\(repl.output)")
+        #expect(!repl.output.contains("interrupted!"), "\(repl.output)")
+        #expect(!repl.output.contains("stack traceback"), "\(repl.output)")
+        #expect(repl.output.range(of: "runcrate:[0-9]+:", options: .regularExpression) == nil, "\(repl.output)")
+        #expect(repl.endWithCtrlD() == 0, "\(repl.processState)\n\(repl.output)")
+    }
+
+    @Test func ctrlCDuringACreateInAScriptIsTheInterruptedError() throws {
+        let server = try RunningSandbox(["--faults", "create=latency:20s"])
+        var env = server.environment
+        env["XDG_STATE_HOME"] = Paths.temporaryDirectory().path
+        let run = try PseudoTerminalSession(Paths.runcrateLua, argv0: "runcrate-lua",
+            ["--yes", "-e", "runcrate.create_instance{ name = 'slow', gpu_type = 'h100-sxm' }"], environment: env)
+        Thread.sleep(forTimeInterval: 2)  // the create is in flight
+        run.send("\u{03}")
+        #expect(run.waitForExit(timeout: 30) == 130, "\(run.output)")
+        #expect(run.output.contains("runcrate-lua: (command line):1: runcrate.create_instance: interrupted: interrupted by Ctrl-C"), "\(run.output)")
+        #expect(run.output.range(of: "runcrate:[0-9]+:", options: .regularExpression) == nil, "\(run.output)")
+    }
+
     @Test func historyIsKeptBetweenSessions() throws {
         let state = Paths.temporaryDirectory().path
         let first = try startREPL(environment: ["XDG_STATE_HOME": state])
