@@ -108,7 +108,7 @@ public final class RuncrateModule {
         L.rawset(-2, field: "call")
         L.push(function: { [unowned self] L in self.nativeSleep(L) }, name: "sleep")
         L.rawset(-2, field: "sleep")
-        lua_pushcclosure(L, rcshim_cleanup_function, 0)
+        L.pushCleanupFunction()
         L.rawset(-2, field: "cleanup")
         L.push(function: { L in
             L.push(Self.monotonic())
