@@ -243,9 +243,17 @@ static void push_script_where(lua_State *L, const rcshim_limits *S) {
     luaL_where(L, 0);
 }
 
+/* Inside a cleanup the hook raises nothing; once its time is up, native work is cancelled first
+   (so the cleanup can still report what it could not do) and the hook raises again a moment later. */
+#define CLEANUP_WIND_DOWN_SECONDS 2.0
+
+static int hook_held(const rcshim_limits *S) {
+    return S->cleanup_depth > 0 && rcshim_monotonic() < S->cleanup_until + CLEANUP_WIND_DOWN_SECONDS;
+}
+
 static void hook(lua_State *L, lua_Debug *ar) {
     rcshim_limits *S = rcshim_limits_of(L);
-    if (rcshim_in_cleanup(L)) return;
+    if (hook_held(S)) return;
     if (S->interrupted) {
         if (in_deferring_code(L, S)) return;  /* stays armed: raised at the first step outside */
         S->interrupted = 0;
@@ -295,6 +303,11 @@ void rcshim_consume_interrupt(lua_State *L) {
 int rcshim_interrupt_pending(const rcshim_limits *S) {
     if (!S->interrupted) return 0;
     return !(S->cleanup_depth > 0 && rcshim_monotonic() < S->cleanup_until);
+}
+
+int rcshim_cancel_requested(const rcshim_limits *S) {
+    if (S->cleanup_depth > 0) return rcshim_monotonic() >= S->cleanup_until;
+    return S->interrupted != 0;
 }
 
 int rcshim_stop_requested(lua_State *L) {

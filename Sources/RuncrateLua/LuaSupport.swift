@@ -72,12 +72,13 @@ extension LuaState {
 
 extension RuncrateModule {
     /// A probe for `BlockingClientTransport(isCancelled:)`: true once Ctrl-C (or `Lua.interrupt()`)
-    /// asked the state to stop, so an HTTP call in flight is cancelled instead of waited out.
+    /// asked the state to stop, so an HTTP call in flight is cancelled instead of waited out — but
+    /// not inside a cleanup window (a `<close>` termination), unless that has run out of time.
     public static func interruptProbe(for L: LuaState) -> @Sendable () -> Bool {
         let address = UInt(bitPattern: rcshim_limits_of(L))
         return {
             guard let limits = UnsafePointer<rcshim_limits>(bitPattern: address) else { return false }
-            return rcshim_interrupt_pending(limits) != 0
+            return rcshim_cancel_requested(limits) != 0
         }
     }
 }

@@ -151,6 +151,16 @@ struct LimitsCleanupTests {
         expectTerminated("t-memory", r, reason: "not enough memory")
     }
 
+    @Test func aCleanupThatHangsIsBoundedAndReported() throws {
+        // The delete answers after 200 s: the cleanup window (30 s after the timeout) cancels it.
+        let r = try runWithInstance("t-hang", "while true do end", flags: ["--timeout", "1"],
+                                    sandbox: ["--ready-after", "0", "--faults", "delete=latency:200s"])
+        #expect(r.run.status == 124, "\(r.run)")
+        #expect(r.elapsed < 90, "the process was kept alive \(r.elapsed) s")
+        #expect(r.run.stderr.contains("runcrate: WARNING: could not terminate instance"), "\(r.run)")
+        #expect(r.run.stderr.contains("(t-hang)"), "\(r.run)")
+    }
+
     @Test func keptInstanceSurvivesTheTimeout() throws {
         let r = try runWithInstance("t-kept", "inst:keep() while true do end", flags: ["--timeout", "2"])
         #expect(r.run.status == 124, "\(r.run)")

@@ -76,6 +76,9 @@ void rcshim_consume_interrupt(lua_State *L);
 /* True while a Ctrl-C is pending that should stop native work now (false inside a cleanup window).
    Reads only the limits, so it may be called from another thread. */
 int rcshim_interrupt_pending(const rcshim_limits *S);
+/* Whether native work in flight (an HTTP call) should be cancelled now: a pending Ctrl-C outside a
+   cleanup window, or a cleanup window that has run out of time. May be called from another thread. */
+int rcshim_cancel_requested(const rcshim_limits *S);
 /* A Ctrl-C that arrives while code of the chunk `source` (e.g. "=runcrate", a library's Lua
    prelude) runs is raised once control is back in other code: the library's own native calls answer
    it as their error, and its internals never appear as the place of the interrupt. */
@@ -91,8 +94,9 @@ int rcshim_stop_requested(lua_State *L);
  * function and pushes a C function that calls it, with its arguments, as a cleanup: while it runs,
  * the hook raises neither the timeout nor Ctrl-C (a pending one is raised after it), and the memory
  * limit has a grace of RCSHIM_CLEANUP_GRACE_BYTES. The window is bounded: after a time limit has
- * passed, all cleanup together gets RCSHIM_CLEANUP_SECONDS; then the timeout is raised inside it as
- * anywhere else. Errors of the function propagate; its results are returned.
+ * passed, all cleanup together gets RCSHIM_CLEANUP_SECONDS; then native work in flight is cancelled
+ * (rcshim_cancel_requested), and two seconds later the timeout is raised inside it as anywhere else.
+ * Errors of the function propagate; its results are returned.
  */
 #define RCSHIM_CLEANUP_SECONDS 30.0
 #define RCSHIM_CLEANUP_GRACE_BYTES ((size_t)4 << 20)
