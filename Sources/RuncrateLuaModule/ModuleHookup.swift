@@ -33,8 +33,6 @@ final class ModuleHookup {
 
     let options: Options
     let module: RuncrateModule
-    /// With `--json`: where the document goes (the process's stdout, whose descriptor now writes to stderr).
-    private let jsonOutput: Int32?
     /// With `--json`: the script's results, or the error that ended the run, as JSON text.
     private var jsonResult: String?
     private var jsonError: String?
@@ -69,8 +67,8 @@ final class ModuleHookup {
             ? "runcrate-lua: no RUNCRATE_API_KEY set: using the local sandbox (nothing is billed; --live to use the real API)"
             : nil
         let environment = options.environment
+        // With --json the document goes to the process's stdout; its descriptor now writes to stderr.
         let output = options.json ? Self.takeStdoutForJSON() : nil
-        jsonOutput = output
         let config = RuncrateModule.Configuration(
             target: target, dryRun: options.dryRun, maxInstances: options.maxInstances,
             maxHourlyCost: options.maxHourlyCost, verbose: options.verbose, json: options.json,
