@@ -256,9 +256,16 @@ static void hook(lua_State *L, lua_Debug *ar) {
     if (hook_held(S)) return;
     if (S->interrupted) {
         if (in_deferring_code(L, S)) return;  /* stays armed: raised at the first step outside */
-        S->interrupted = 0;
+        lua_State *M = main_thread(L);
+        if (M != NULL && M != L) {
+            /* In a coroutine: its death would only make coroutine.resume return false, so the
+               interrupt stays pending until the main thread raises it (armed now). */
+            arm_hook(M);
+        } else {
+            S->interrupted = 0;
+            install_hook(L);
+        }
         S->interrupt_raised = 1;
-        install_hook(L);
         luaL_error(L, "interrupted!");  /* worded and placed as lua.c's lstop */
     }
     if (S->deadline > 0 && (S->timed_out || rcshim_monotonic() >= S->deadline)) {

@@ -123,6 +123,20 @@ struct TerminalREPLTests {
         #expect(run.output.range(of: "runcrate:[0-9]+:", options: .regularExpression) == nil, "\(run.output)")
     }
 
+    /// Ctrl-C in a coroutine stops the script, not just the coroutine (`coroutine.resume` would
+    /// return false and the script go on). Coroutines see Ctrl-C only when a hook runs in them: with
+    /// `--timeout` (as in lua, a busy coroutine without one is stopped only by a second Ctrl-C).
+    @Test func ctrlCInACoroutineStopsTheScript() throws {
+        let code = "local co = coroutine.create(function() while true do end end); print(coroutine.resume(co)); print('after')"
+        let run = try PseudoTerminalSession(Paths.runcrateLua, argv0: "runcrate-lua", ["--timeout", "60", "-e", code],
+                                            environment: ["XDG_STATE_HOME": Paths.temporaryDirectory().path])
+        Thread.sleep(forTimeInterval: 1)
+        run.send("\u{03}")
+        #expect(run.waitForExit(timeout: 30) == 130, "\(run.output)")
+        #expect(run.output.contains("interrupted!"), "\(run.output)")
+        #expect(!run.output.contains("after"), "\(run.output)")
+    }
+
     @Test func historyIsKeptBetweenSessions() throws {
         let state = Paths.temporaryDirectory().path
         let first = try startREPL(environment: ["XDG_STATE_HOME": state])
