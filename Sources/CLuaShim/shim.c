@@ -300,11 +300,15 @@ void rcshim_interrupt(lua_State *L) {
 
 void rcshim_consume_interrupt(lua_State *L) {
     rcshim_limits *S = rcshim_limits_of(L);
-    S->interrupted = 0;
     S->interrupt_raised = 1;
-    install_hook(L);
     lua_State *M = main_thread(L);
-    if (M != NULL && M != L) install_hook(M);
+    if (M != NULL && M != L) {
+        /* Answered in a coroutine: the script is still to be stopped, by the main thread. */
+        arm_hook(M);
+        return;
+    }
+    S->interrupted = 0;
+    install_hook(L);
 }
 
 int rcshim_interrupt_pending(const rcshim_limits *S) {

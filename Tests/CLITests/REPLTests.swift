@@ -137,6 +137,19 @@ struct TerminalREPLTests {
         #expect(!run.output.contains("after"), "\(run.output)")
     }
 
+    @Test func ctrlCDuringAModuleCallInACoroutineStopsTheScript() throws {
+        let code = "local co = coroutine.create(function() runcrate.sleep(30) end); print(coroutine.resume(co)); print('after')"
+        let run = try PseudoTerminalSession(Paths.runcrateLua, argv0: "runcrate-lua", ["--sandbox", "-e", code],
+                                            environment: ["XDG_STATE_HOME": Paths.temporaryDirectory().path])
+        Thread.sleep(forTimeInterval: 1.5)
+        run.send("\u{03}")
+        #expect(run.waitForExit(timeout: 30) == 130, "\(run.output)")
+        // The coroutine's `interrupted` error went to coroutine.resume; the main thread stops at its line.
+        #expect(run.output.contains("runcrate-lua: (command line):1: interrupted!"), "\(run.output)")
+        #expect(run.output.range(of: "runcrate:[0-9]+:", options: .regularExpression) == nil, "\(run.output)")
+        #expect(!run.output.contains("after"), "\(run.output)")
+    }
+
     @Test func historyIsKeptBetweenSessions() throws {
         let state = Paths.temporaryDirectory().path
         let first = try startREPL(environment: ["XDG_STATE_HOME": state])

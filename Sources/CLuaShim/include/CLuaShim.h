@@ -71,7 +71,8 @@ double rcshim_monotonic(void);
 /* Asks the running code to stop at the next hook, with "interrupted!". Async-signal-safe. */
 void rcshim_interrupt(lua_State *L);
 /* Clears a pending Ctrl-C that native code answered itself (as an `interrupted` error), keeping the
-   time limit's hook as it was. */
+   time limit's hook as it was. In a coroutine it stays pending for the main thread, which raises it:
+   the coroutine's error would only make coroutine.resume return false. */
 void rcshim_consume_interrupt(lua_State *L);
 /* True while a Ctrl-C is pending that should stop native work now (false inside a cleanup window).
    Reads only the limits, so it may be called from another thread. */
