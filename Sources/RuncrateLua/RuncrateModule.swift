@@ -1,4 +1,3 @@
-import CLua
 import CLuaShim
 import Foundation
 import LuaBridge
