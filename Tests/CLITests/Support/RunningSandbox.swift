@@ -29,8 +29,12 @@ final class RunningSandbox {
         }
     }
 
+    /// SIGTERM, then SIGKILL if it is still finishing a request a fault holds (a long latency).
     deinit {
         process.terminate()
+        let deadline = Date().addingTimeInterval(5)
+        while process.isRunning && Date() < deadline { usleep(50_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
     }
 
