@@ -98,7 +98,7 @@
 ---@field stop_reason string?
 ---@field [string] any every other field the server sent
 local Instance = {}
----Keeps the instance when a `<close>` scope is left by an error.
+---Keeps the instance when a `<close>` scope is left by an error (a `--timeout`, the memory limit and Ctrl-C count as errors: unkept instances are terminated).
 ---@return runcrate.Instance
 function Instance:keep() end
 ---@param opts runcrate.WaitOptions?

@@ -33,6 +33,9 @@ public final class Lua {
     /// Whether the time limit has stopped the script.
     public var timedOut: Bool { rcshim_limits_of(L).pointee.timed_out != 0 }
 
+    /// Whether a cleanup window is open (see `LuaState.pushCleanupFunction`).
+    public var inCleanup: Bool { rcshim_in_cleanup(L) != 0 }
+
     /// Asks running Lua code to stop with "interrupted!" at the next instruction. Async-signal-safe.
     public func interrupt() { rcshim_interrupt(L) }
 
@@ -41,5 +44,15 @@ public final class Lua {
         rcshim_sigint_arm(L)
         defer { rcshim_sigint_disarm() }
         return try body()
+    }
+}
+
+extension LuaState {
+    /// Pushes `cleanup(fn) -> guarded`: `guarded(...)` calls `fn(...)` as a cleanup, which a passed
+    /// time limit, Ctrl-C and the memory limit do not stop (the limit has a grace), within a bounded
+    /// time — for `__close` handlers that must finish what they do while a stop unwinds the script.
+    /// Stack: +1.
+    public func pushCleanupFunction() {
+        lua_pushcclosure(self, rcshim_cleanup_function, 0)
     }
 }

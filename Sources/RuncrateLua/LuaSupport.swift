@@ -59,38 +59,28 @@ extension LuaState {
     /// Interrupt and deadline bookkeeping shared with the host's hooks.
     var limits: UnsafeMutablePointer<rcshim_limits> { rcshim_limits_of(self)! }
 
-    /// Makes the host's hook run at the next instruction (used when a deadline passed while Swift slept).
-    func triggerHookSoon() {
-        if let hook = lua_gethook(self) {
-            lua_sethook(self, hook, LUA_MASKCOUNT | LUA_MASKCALL | LUA_MASKRET, 1)
-        }
-    }
+    /// Whether native work should stop now (a pending Ctrl-C, or the time limit passed; never inside
+    /// a cleanup window). When the time limit passed, the hook raises it at the next instruction.
+    func stopRequested() -> Bool { rcshim_stop_requested(self) != 0 }
 
-    /// Clears a pending Ctrl-C that Swift code consumed, keeping any time limit in place.
-    func consumeInterrupt() {
-        let S = limits
-        S.pointee.interrupted = 0
-        S.pointee.interrupt_raised = 1
-        let deadline = S.pointee.deadline
-        if deadline > 0 {
-            let left = deadline - rcshim_monotonic()
-            rcshim_set_timeout(self, max(left, 0.000_001))
-        } else {
-            rcshim_set_timeout(self, 0)
-        }
-    }
+    /// A Ctrl-C to answer now as an `interrupted` error (none is pending inside a cleanup window).
+    var interruptPending: Bool { rcshim_interrupt_pending(limits) != 0 }
+
+    /// Clears a pending Ctrl-C that Swift code answered itself, keeping any time limit in place.
+    func consumeInterrupt() { rcshim_consume_interrupt(self) }
 }
 
 extension RuncrateModule {
     /// A probe for `BlockingClientTransport(isCancelled:)`: true once Ctrl-C (or `Lua.interrupt()`)
     /// asked the state to stop or its time limit (`--timeout`) has passed, so an HTTP call in flight,
-    /// or a wait before retrying one, is cancelled instead of waited out. After such a call returns,
-    /// `nativeCall` makes the hook raise the timeout.
+    /// or a wait before retrying one, is cancelled instead of waited out — but not inside a cleanup
+    /// window (a `<close>` termination) unless that has run out of time. After such a call returns,
+    /// the dispatcher makes the hook raise the timeout.
     public static func interruptProbe(for L: LuaState) -> @Sendable () -> Bool {
         let address = UInt(bitPattern: rcshim_limits_of(L))
         return {
             guard let limits = UnsafeMutablePointer<rcshim_limits>(bitPattern: address) else { return false }
-            return limits.pointee.interrupted != 0 || limits.timeLimitJustPassed
+            return rcshim_cancel_requested(limits) != 0 || (limits.pointee.cleanup_depth == 0 && limits.timeLimitJustPassed)
         }
     }
 }

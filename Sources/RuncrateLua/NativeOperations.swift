@@ -48,7 +48,7 @@ extension RuncrateModule {
         let top = L.gettop()
         // A call cut short by the time limit (the transport's probe cancels it) ends as the
         // timeout: the hook raises it at the next instruction, whatever this call answers.
-        defer { if L.limits.timeLimitJustPassed { L.triggerHookSoon() } }
+        defer { _ = L.stopRequested() }
         do throws(ErrorInfo) {
             try body(L)
             L.push(true)
@@ -57,8 +57,22 @@ extension RuncrateModule {
         } catch {
             L.settop(top)
             L.push(false)
-            pushErrorInfo(error, L)
+            pushErrorInfo(answeringInterrupt(error, L), L)
             return 2
         }
+    }
+
+    /// A call that failed while Ctrl-C was pending (a cancelled request, mostly) answers the Ctrl-C:
+    /// its error becomes `interrupted`, raised by the prelude at the script's line. The interrupt is
+    /// consumed here; if it stayed pending, the hook would raise it inside the prelude instead.
+    private func answeringInterrupt(_ error: ErrorInfo, _ L: LuaState) -> ErrorInfo {
+        guard L.interruptPending else { return error }
+        L.consumeInterrupt()
+        var info = error
+        info.code = "interrupted"
+        info.retryable = false
+        info.message = error.code == "cancelled" || error.code == "interrupted"
+            ? "interrupted by Ctrl-C" : "interrupted by Ctrl-C (\(error.code): \(error.message))"
+        return info
     }
 }

@@ -8,18 +8,14 @@ extension RuncrateModule {
         let seconds = max(0, L.tonumber(1) ?? 0)
         let end = Self.monotonic() + seconds
         while true {
-            let S = L.limits
-            if S.pointee.interrupted != 0 {
+            if L.interruptPending {
                 L.consumeInterrupt()
                 L.push(false)
                 pushErrorInfo(ErrorInfo(code: "interrupted", message: "interrupted by Ctrl-C"), L)
                 return 2
             }
+            if L.stopRequested() { break }
             let now = Self.monotonic()
-            if S.pointee.deadline > 0 && now >= S.pointee.deadline {
-                L.triggerHookSoon()
-                break
-            }
             if now >= end { break }
             let slice = min(end - now, 0.05)
             usleep(UInt32(slice * 1_000_000))

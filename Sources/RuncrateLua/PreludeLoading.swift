@@ -2,12 +2,15 @@ import CLua
 import LuaBridge
 
 extension Prelude {
+    /// The prelude's chunk name (error positions inside it read `runcrate:LINE:`).
+    static let chunkName = "=runcrate"
+
     /// Pushes the prelude as a function, from the bytecode the EmbedPrelude plugin made with this
     /// package's Lua at build time (compiling the source at start took a third of `runcrate-lua -e ''`).
     /// Stack: +1 on success, 0 on error.
     static func load(into L: LuaState) throws(LuaError) {
         guard let bytes = bytecode else { throw LuaError(kind: .runtime, message: "runcrate: the embedded prelude is damaged") }
-        try L.load(bytes: bytes, name: "=runcrate", mode: "b")
+        try L.load(bytes: bytes, name: chunkName, mode: "b")
     }
 
     /// `bytecodeBase64` decoded; nil if it is not base64.

@@ -1,3 +1,4 @@
+import CLuaShim
 import Foundation
 import CLua
 import LuaBridge
@@ -44,7 +45,7 @@ public final class RuncrateModule {
     private var catalogue: [InstanceType]?
     var confirmed = false
     var warnedNoSSHKey = false
-    private var moduleRef: Int32 = 0
+    private(set) var moduleRef: Int32 = 0
 
     public init(configuration: Configuration) {
         self.configuration = configuration
@@ -64,6 +65,7 @@ public final class RuncrateModule {
         let table = table.map { L.absindex($0) }
         defer { L.settop(top) }
         try Prelude.load(into: L)
+        rcshim_defer_interrupts_in(L, Prelude.chunkName)
         pushNative(L)
         if let table { L.pushvalue(table) } else { L.pushnil() }
         try L.pcall(nargs: 2, nresults: 1)
@@ -108,6 +110,8 @@ public final class RuncrateModule {
         L.rawset(-2, field: "ops")
         L.push(function: { [unowned self] L in self.nativeSleep(L) }, name: "sleep")
         L.rawset(-2, field: "sleep")
+        L.pushCleanupFunction()
+        L.rawset(-2, field: "cleanup")
         L.push(function: { L in
             L.push(Self.monotonic())
             return 1
@@ -177,7 +181,48 @@ public final class RuncrateModule {
             configuration.writeStderr(secrets.redact(planner.table()))
         }
         if let path = configuration.planOutPath {
-            try Data((secrets.redact(json.serialized) + "\n").utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+            try Self.savePlan(secrets.redact(json.serialized) + "\n", to: path)
+        }
+    }
+
+    /// `--plan-out FILE` could not be written (the runner checks it can be before the script runs).
+    public struct PlanFileError: Error, CustomStringConvertible {
+        public let path: String
+        public let reason: String
+        public var description: String { "--plan-out cannot write '\(path)': \(reason)" }
+    }
+
+    /// Writes the plan: atomically (a temporary file beside it, renamed) for a regular or new file;
+    /// in place for anything else, such as /dev/stdout or a pipe.
+    static func savePlan(_ text: String, to path: String) throws(PlanFileError) {
+        func failure() -> PlanFileError { PlanFileError(path: path, reason: String(cString: strerror(errno))) }
+        var info = stat()
+        let inPlace = stat(path, &info) == 0 && info.st_mode & S_IFMT != S_IFREG
+        let target = inPlace ? path : "\(path).tmp-\(getpid())"
+        let fd = open(target, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw failure() }
+        let bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else {
+                let error = failure()
+                close(fd)
+                if !inPlace { unlink(target) }
+                throw error
+            }
+            offset += n
+        }
+        guard close(fd) == 0 || inPlace else {
+            let error = failure()
+            unlink(target)
+            throw error
+        }
+        if !inPlace && rename(target, path) != 0 {
+            let error = failure()
+            unlink(target)
+            throw error
         }
     }
 

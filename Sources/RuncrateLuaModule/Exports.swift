@@ -46,16 +46,22 @@ public func runcrateModuleInstall(_ L: OpaquePointer?, _ options: UnsafePointer<
     }
 }
 
-@_cdecl("runcrate_module_print_result")
-public func runcrateModulePrintResult(_ L: OpaquePointer?, _ index: Int32) -> Int32 {
+@_cdecl("runcrate_module_keep_result")
+public func runcrateModuleKeepResult(_ L: OpaquePointer?, _ first: Int32, _ count: Int32) -> Int32 {
     guard let L, let current else { return 0 }
-    return current.printResult(at: index, in: L) ? 1 : 0
+    return current.keepResults(from: first, count: count, in: L) ? 0 : 1
+}
+
+@_cdecl("runcrate_module_keep_error")
+public func runcrateModuleKeepError(_ L: OpaquePointer?, _ kind: UnsafePointer<CChar>?, _ report: UnsafePointer<CChar>?) {
+    guard let L, let current else { return }
+    current.keepError(kind: kind.map { String(cString: $0) } ?? "error", report: report.map { String(cString: $0) } ?? "", in: L)
 }
 
 @_cdecl("runcrate_module_finish")
-public func runcrateModuleFinish(_ status: Int32, _ printedResult: Int32) -> Int32 {
+public func runcrateModuleFinish(_ status: Int32) -> Int32 {
     guard let current else { return status }
-    return current.finish(status: status, printedResult: printedResult != 0)
+    return current.finish(status: status)
 }
 
 @_cdecl("runcrate_module_exit_status")

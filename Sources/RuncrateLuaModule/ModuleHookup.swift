@@ -44,6 +44,9 @@ final class ModuleHookup {
 
     let options: Options
     let module: RuncrateModule
+    /// With `--json`: the script's results, or the error that ended the run, as JSON text.
+    private var jsonResult: String?
+    private var jsonError: String?
 
     /// Live when `--live`, or when no mode flag is given and a key is configured; otherwise the sandbox.
     static func target(for options: Options) -> RuncrateModule.Configuration.Target {
@@ -82,6 +85,8 @@ final class ModuleHookup {
             }
         }
         let environment = options.environment
+        // With --json the document goes to the process's stdout; its descriptor now writes to stderr.
+        let output = options.json ? Self.takeStdoutForJSON() : nil
         let config = RuncrateModule.Configuration(
             target: target, dryRun: options.dryRun, maxInstances: options.maxInstances,
             maxHourlyCost: options.maxHourlyCost, verbose: options.verbose, json: options.json,
@@ -89,6 +94,7 @@ final class ModuleHookup {
             confirm: confirm,
             sandboxNotice: notice,
             stderrIsTerminal: stderrIsTerminal,
+            writeStdout: { text in if let output { Self.writeAll(text, to: output) } else { fputs(text, stdout); fflush(stdout) } },
             makeTransport: { () throws -> RuncrateTransport in
                 try ModuleHookup.makeTransport(target: target, place: place, environment: environment, hooks: hooks,
                                                isCancelled: interrupted)
@@ -176,21 +182,59 @@ final class ModuleHookup {
 
     struct ConfigurationFailure: Error { let message: String }
 
-    /// With `--json`, prints the value at `index` as JSON on stdout; true when it did.
-    func printResult(at index: Int32, in L: LuaState) -> Bool {
-        guard options.json, L.type(at: index) != .none, let text = module.jsonText(of: index, in: L) else { return false }
-        fputs(text + "\n", stdout)
+    /// `--json`: stdout carries one JSON document, so whatever else would be written there (the
+    /// script's `print`, `io.write`, programs it runs) goes to stderr: descriptor 1 becomes a copy of
+    /// 2, and the document is written to the original stdout, kept here.
+    static func takeStdoutForJSON() -> Int32? {
         fflush(stdout)
-        return true
+        let saved = fcntl(1, F_DUPFD_CLOEXEC, 3)
+        guard saved >= 0, dup2(2, 1) >= 0 else { return nil }
+        return saved
     }
 
-    /// Called when the run ends: prints and saves the dry-run plan. May replace the exit status.
-    func finish(status: Int32, printedResult: Bool) -> Int32 {
+    static func writeAll(_ text: String, to fd: Int32) {
+        var bytes = Array(text.utf8)[...]
+        while !bytes.isEmpty {
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { return }
+            bytes = bytes.dropFirst(n)
+        }
+    }
+
+    /// With `--json`, keeps the script's results for the document; false (and the reason on stderr)
+    /// when one cannot be JSON.
+    func keepResults(from first: Int32, count: Int32, in L: LuaState) -> Bool {
+        guard options.json else { return true }
+        switch module.jsonResults(from: first, count: count, in: L) {
+        case .success(let text):
+            jsonResult = text
+            return true
+        case .failure(let error):
+            Self.errorLine("runcrate-lua: --json: \(error)")
+            jsonError = JSONValue.object(["code": .string("json_error"), "message": .string(error.description)]).serialized
+            return false
+        }
+    }
+
+    /// With `--json`, keeps the error that ended the run for the document.
+    func keepError(kind: String, report: String, in L: LuaState) {
+        guard options.json, jsonError == nil else { return }
+        jsonError = module.jsonError(kind: kind, report: report, in: L)
+    }
+
+    /// Called when the run ends: prints and saves the dry-run plan, and with `--json` prints the
+    /// document. May replace the exit status.
+    func finish(status: Int32) -> Int32 {
+        var status = status
         do {
-            try module.finish(printJSON: !printedResult)
+            try module.finish(printJSON: false)
         } catch {
             Self.errorLine("runcrate-lua: \(error)")
-            return status == 0 ? 1 : status
+            if status == 0 { status = 1 }
+        }
+        if options.json {
+            module.configuration.writeStdout(module.jsonDocument(result: jsonResult, error: jsonError) + "\n")
         }
         return status
     }

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#elseif canImport(Darwin)
+@preconcurrency import Darwin
+#endif
+
 /// The long options: limits applied by the interpreter, and the settings of the `runcrate` module.
 /// Collected before any Lua code runs; `validate()` rejects bad values naming the flag.
 struct Configuration: Equatable {
@@ -84,7 +90,7 @@ extension Configuration {
             guard !v.isEmpty else { throw ConfigurationError("--environment expects an environment name") }
             c.environment = v
         },
-        LongOption(name: "json", valueName: nil, help: "machine-readable output (plans, notices)") { c, _ in c.json = true },
+        LongOption(name: "json", valueName: nil, help: "stdout is one JSON document: the result or the error (and the plan); the script's output goes to stderr") { c, _ in c.json = true },
         LongOption(name: "verbose", valueName: nil, help: "log HTTP requests on stderr, secrets redacted") { c, _ in c.verbose = true },
         LongOption(name: "yes", valueName: nil, help: "do not ask before live spending") { c, _ in c.assumeYes = true },
     ]
@@ -95,8 +101,9 @@ extension Configuration {
 
     /// Checks the options against each other once all are read.
     func validate() throws(ConfigurationError) {
-        if planOut != nil && !dryRun {
-            throw ConfigurationError("--plan-out needs --dry-run")
+        if let planOut {
+            guard dryRun else { throw ConfigurationError("--plan-out needs --dry-run") }
+            try Self.checkCanWrite(planOut, flag: "--plan-out")
         }
         if mode == .live, sandboxState != nil || sandboxURL != nil {
             throw ConfigurationError("\(sandboxState != nil ? "--sandbox-state" : "--sandbox-url") and --live cannot be used together")
@@ -104,6 +111,25 @@ extension Configuration {
         if sandboxState != nil, sandboxURL != nil {
             throw ConfigurationError("--sandbox-state and --sandbox-url cannot be used together (a running sandbox keeps its own state: runcrate-sandbox --state FILE)")
         }
+    }
+
+    /// A file an option names for writing must be writable before the script runs (else the run's
+    /// work would be lost at its end): an existing file that is not a directory and is writable, or
+    /// a new one in a directory that exists and is writable. Nothing is created.
+    static func checkCanWrite(_ path: String, flag: String) throws(ConfigurationError) {
+        func refuse(_ why: String) -> ConfigurationError {
+            ConfigurationError("\(flag) cannot write '\(path)': \(why)")
+        }
+        var info = stat()
+        if stat(path, &info) == 0 {
+            if info.st_mode & S_IFMT == S_IFDIR { throw refuse("it is a directory") }
+            if access(path, W_OK) != 0 { throw refuse("the file is not writable") }
+            return
+        }
+        let directory = path.lastIndex(of: "/").map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
+        guard stat(directory, &info) == 0 else { throw refuse("the directory '\(directory)' does not exist") }
+        guard info.st_mode & S_IFMT == S_IFDIR else { throw refuse("'\(directory)' is not a directory") }
+        guard access(directory, W_OK | X_OK) == 0 else { throw refuse("the directory '\(directory)' is not writable") }
     }
 
     private static func positiveNumber(_ text: String, flag: String, expected: String) throws(ConfigurationError) -> Double {

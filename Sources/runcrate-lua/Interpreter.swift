@@ -21,8 +21,6 @@ final class Interpreter {
     var status: ExitStatus = .success
     /// The `runcrate` module's side of the run.
     let runcrate: RuncrateModuleHookup
-    /// With `--json`, whether the script's result was printed (then the plan is not).
-    var printedResult = false
 
     init(invocation: Invocation, lua: Lua) {
         self.invocation = invocation
@@ -69,7 +67,7 @@ final class Interpreter {
             // as pmain returns: that is the same stop, not a second error to print.
             if !(error.kind == .timeout && status == .timedOut) { report(error) }
         }
-        return runcrate.finish(status: status, printedResult: printedResult)
+        return runcrate.finish(status: status)
     }
 
     /// No script, `-e` or `-v`: lua.c then reads standard input, as a REPL on a terminal.
@@ -202,7 +200,9 @@ final class Interpreter {
             report(error)
             return false
         }
-        printedResult = runcrate.printResult(at: top + 1, in: L)
+        if !runcrate.keepResults(from: top + 1, count: L.gettop() - top, in: L), status == .success {
+            status = .failure
+        }
         return true
     }
 
@@ -267,6 +267,7 @@ final class Interpreter {
     func report(_ error: LuaError) {
         if status == .success {
             status = runcrate.exitStatus(forMessage: error.message) ?? Self.exitStatus(for: error.kind)
+            runcrate.keepError(error, in: L)
         }
         message(error.message)
     }

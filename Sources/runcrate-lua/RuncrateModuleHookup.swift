@@ -22,7 +22,8 @@ final class RuncrateModuleHookup {
     /// The library's entry points (runcrate_module_abi.h).
     struct Library {
         let install: runcrate_module_install_fn
-        let printResult: runcrate_module_print_result_fn
+        let keepResult: runcrate_module_keep_result_fn
+        let keepError: runcrate_module_keep_error_fn
         let finish: runcrate_module_finish_fn
         let exitStatus: runcrate_module_exit_status_fn
     }
@@ -178,14 +179,16 @@ final class RuncrateModuleHookup {
                 continue
             }
             guard let install = dlsym(handle, RUNCRATE_MODULE_INSTALL_SYMBOL),
-                  let printResult = dlsym(handle, RUNCRATE_MODULE_PRINT_RESULT_SYMBOL),
+                  let keepResult = dlsym(handle, RUNCRATE_MODULE_KEEP_RESULT_SYMBOL),
+                  let keepError = dlsym(handle, RUNCRATE_MODULE_KEEP_ERROR_SYMBOL),
                   let finish = dlsym(handle, RUNCRATE_MODULE_FINISH_SYMBOL),
                   let exitStatus = dlsym(handle, RUNCRATE_MODULE_EXIT_STATUS_SYMBOL) else {
                 return .failure(LibraryError(description: "\(path) is not the runcrate module library (an entry point is missing)"))
             }
             return .success(Library(
                 install: unsafeBitCast(install, to: runcrate_module_install_fn.self),
-                printResult: unsafeBitCast(printResult, to: runcrate_module_print_result_fn.self),
+                keepResult: unsafeBitCast(keepResult, to: runcrate_module_keep_result_fn.self),
+                keepError: unsafeBitCast(keepError, to: runcrate_module_keep_error_fn.self),
                 finish: unsafeBitCast(finish, to: runcrate_module_finish_fn.self),
                 exitStatus: unsafeBitCast(exitStatus, to: runcrate_module_exit_status_fn.self)))
         }
@@ -217,10 +220,24 @@ final class RuncrateModuleHookup {
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    /// With `--json`, prints the script's first result (at `index`) as JSON on stdout; true when it did.
-    func printResult(at index: Int32, in L: LuaState) -> Bool {
-        guard configuration.json, let library else { return false }
-        return library.printResult(L, index) != 0
+    /// With `--json`, hands the script's results (`count` values from `first`) to the module for the
+    /// document it prints at the end; false when one cannot be JSON (the run then fails).
+    func keepResults(from first: Int32, count: Int32, in L: LuaState) -> Bool {
+        guard configuration.json, let library else { return true }
+        return library.keepResult(L, first, count) == 0
+    }
+
+    /// With `--json`, hands the error that ended the run to the module, for the document.
+    func keepError(_ error: LuaError, in L: LuaState) {
+        guard configuration.json, let library else { return }
+        let kind = switch error.kind {
+        case .timeout: "timeout"
+        case .interrupted: "interrupted"
+        case .memory: "memory"
+        case .syntax: "syntax_error"
+        default: "error"
+        }
+        library.keepError(L, kind, error.message)
     }
 
     /// The exit status for an error that ended the run, when it is one of the module's (spend cap,
@@ -231,10 +248,11 @@ final class RuncrateModuleHookup {
         return status < 0 ? nil : ExitStatus(rawValue: status)
     }
 
-    /// Called when the run ends: prints and saves the dry-run plan. May replace the exit status.
-    func finish(status: ExitStatus, printedResult: Bool) -> ExitStatus {
+    /// Called when the run ends: prints and saves the dry-run plan, prints the `--json` document.
+    /// May replace the exit status.
+    func finish(status: ExitStatus) -> ExitStatus {
         guard let library else { return status }
-        return ExitStatus(rawValue: library.finish(status.rawValue, printedResult ? 1 : 0)) ?? .failure
+        return ExitStatus(rawValue: library.finish(status.rawValue)) ?? .failure
     }
 }
 

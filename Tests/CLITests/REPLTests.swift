@@ -90,6 +90,66 @@ struct TerminalREPLTests {
         #expect(repl.endWithCtrlD() == 0, "\(repl.processState)\n\(repl.output)")
     }
 
+    /// Ctrl-C while a create is in flight is the module's `interrupted` error at the user's line,
+    /// not lua's "interrupted!" placed inside the module's Lua code with a traceback into it.
+    @Test func ctrlCDuringACreateIsTheInterruptedErrorAtTheUsersLine() throws {
+        let server = try RunningSandbox(["--faults", "create=latency:20s"])
+        let repl = try startREPL(["--yes"], environment: server.environment)
+        repl.send("inst = runcrate.create_instance{ name = 'slow', gpu_type = 'h100-sxm' }\r")
+        #expect(repl.expect("h100-sxm' }"), "\(repl.output)")
+        #expect(repl.expect("\n"), "\(repl.output)")
+        Thread.sleep(forTimeInterval: 1.5)  // the create is in flight (the sandbox answers after 20 s)
+        repl.send("\u{03}")
+        #expect(repl.expect("stdin:1: runcrate.create_instance: interrupted: interrupted by Ctrl-C"), "\(repl.output)")
+        #expect(repl.expect("> "), "\(repl.output)")
+        repl.send("=40 + 2\r")
+        #expect(repl.expect("42"), "\(repl.output)")
+        #expect(!repl.output.contains("interrupted!"), "\(repl.output)")
+        #expect(!repl.output.contains("stack traceback"), "\(repl.output)")
+        #expect(repl.output.range(of: "runcrate:[0-9]+:", options: .regularExpression) == nil, "\(repl.output)")
+        #expect(repl.endWithCtrlD() == 0, "\(repl.processState)\n\(repl.output)")
+    }
+
+    @Test func ctrlCDuringACreateInAScriptIsTheInterruptedError() throws {
+        let server = try RunningSandbox(["--faults", "create=latency:20s"])
+        var env = server.environment
+        env["XDG_STATE_HOME"] = Paths.temporaryDirectory().path
+        let run = try PseudoTerminalSession(Paths.runcrateLua, argv0: "runcrate-lua",
+            ["--yes", "-e", "runcrate.create_instance{ name = 'slow', gpu_type = 'h100-sxm' }"], environment: env)
+        Thread.sleep(forTimeInterval: 2)  // the create is in flight
+        run.send("\u{03}")
+        #expect(run.waitForExit(timeout: 30) == 130, "\(run.output)")
+        #expect(run.output.contains("runcrate-lua: (command line):1: runcrate.create_instance: interrupted: interrupted by Ctrl-C"), "\(run.output)")
+        #expect(run.output.range(of: "runcrate:[0-9]+:", options: .regularExpression) == nil, "\(run.output)")
+    }
+
+    /// Ctrl-C in a coroutine stops the script, not just the coroutine (`coroutine.resume` would
+    /// return false and the script go on). Coroutines see Ctrl-C only when a hook runs in them: with
+    /// `--timeout` (as in lua, a busy coroutine without one is stopped only by a second Ctrl-C).
+    @Test func ctrlCInACoroutineStopsTheScript() throws {
+        let code = "local co = coroutine.create(function() while true do end end); print(coroutine.resume(co)); print('after')"
+        let run = try PseudoTerminalSession(Paths.runcrateLua, argv0: "runcrate-lua", ["--timeout", "60", "-e", code],
+                                            environment: ["XDG_STATE_HOME": Paths.temporaryDirectory().path])
+        Thread.sleep(forTimeInterval: 1)
+        run.send("\u{03}")
+        #expect(run.waitForExit(timeout: 30) == 130, "\(run.output)")
+        #expect(run.output.contains("interrupted!"), "\(run.output)")
+        #expect(!run.output.contains("after"), "\(run.output)")
+    }
+
+    @Test func ctrlCDuringAModuleCallInACoroutineStopsTheScript() throws {
+        let code = "local co = coroutine.create(function() runcrate.sleep(30) end); print(coroutine.resume(co)); print('after')"
+        let run = try PseudoTerminalSession(Paths.runcrateLua, argv0: "runcrate-lua", ["--sandbox", "-e", code],
+                                            environment: ["XDG_STATE_HOME": Paths.temporaryDirectory().path])
+        Thread.sleep(forTimeInterval: 1.5)
+        run.send("\u{03}")
+        #expect(run.waitForExit(timeout: 30) == 130, "\(run.output)")
+        // The coroutine's `interrupted` error went to coroutine.resume; the main thread stops at its line.
+        #expect(run.output.contains("runcrate-lua: (command line):1: interrupted!"), "\(run.output)")
+        #expect(run.output.range(of: "runcrate:[0-9]+:", options: .regularExpression) == nil, "\(run.output)")
+        #expect(!run.output.contains("after"), "\(run.output)")
+    }
+
     @Test func historyIsKeptBetweenSessions() throws {
         let state = Paths.temporaryDirectory().path
         let first = try startREPL(environment: ["XDG_STATE_HOME": state])

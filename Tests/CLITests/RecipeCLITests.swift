@@ -14,17 +14,17 @@ struct RecipeCLITests {
 
     static func recipe(_ name: String) -> String { recipes.appendingPathComponent(name).path }
 
-    /// The `--json` result: the last line of stdout.
+    /// The `--json` result: stdout, which is exactly one JSON document.
     static func result(_ run: Completed) throws -> Any {
-        let last = try #require(run.stdout.split(separator: "\n").last, "no output\n\(run)")
-        return try JSONSerialization.jsonObject(with: Data(last.utf8), options: [.fragmentsAllowed])
+        try JSONSerialization.jsonObject(with: Data(run.stdout.utf8), options: [.fragmentsAllowed])
     }
 
     static func number(_ v: Any?) -> Double? { (v as? NSNumber)?.doubleValue }
 
-    /// Lines of stdout, without the `--json` result.
+    /// What the script printed: with `--json` it goes to stderr, beside the module's own lines
+    /// (`runcrate: …`, `runcrate-lua: …`), which are left out.
     static func printed(_ run: Completed) -> [String] {
-        Array(run.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init).dropLast(2))
+        run.stderr.split(separator: "\n").map(String.init).filter { !$0.hasPrefix("runcrate") }
     }
 
     /// `-e` code creating three `sweep-N` instances and one `keep-me`, printing `created ID NAME`.
@@ -52,9 +52,9 @@ struct RecipeCLITests {
         #expect(Self.number(inst["cost_per_hour"]) == 1.45)
         #expect(Self.number(inst["max_runtime_minutes"]) == 120)
         #expect((inst["name"] as? String)?.hasPrefix("cheapest-") == true)
-        #expect(run.stdout.contains("  lucid-turing-a100x1-98b3           a100-80gb  us-east        1.39 USD/h\n"))
-        #expect(!run.stdout.contains("h100"), "\(run)")
-        #expect(run.stdout.contains("launched \(inst["name"] as? String ?? "?"): a100-80gb in us-west at 1.45 USD/h after 2 attempt(s)\n"))
+        #expect(run.stderr.contains("  lucid-turing-a100x1-98b3           a100-80gb  us-east        1.39 USD/h\n"))
+        #expect(!run.stderr.contains("h100") && !run.stdout.contains("h100"), "\(run)")
+        #expect(run.stderr.contains("launched \(inst["name"] as? String ?? "?"): a100-80gb in us-west at 1.45 USD/h after 2 attempt(s)\n"))
     }
 
     @Test func cheapestUnderCeilingTakesTheCeilingAndGPUsFromArguments() throws {
@@ -63,7 +63,7 @@ struct RecipeCLITests {
         let inst = try #require(try Self.result(run) as? [String: Any], "\(run)")
         #expect(inst["gpu_type"] as? String == "h100-sxm")
         #expect(Self.number(inst["cost_per_hour"]) == 2.59)  // us-east's 2.49 is sold out
-        #expect(run.stdout.contains("at 2.59 USD/h after 2 attempt(s)\n"), "\(run)")
+        #expect(run.stderr.contains("at 2.59 USD/h after 2 attempt(s)\n"), "\(run)")
     }
 
     @Test func sweepLaunchesThreeTemplatedInstancesUnderTheCeiling() throws {
@@ -145,7 +145,7 @@ struct RecipeCLITests {
                                    Self.recipe("teardown-prefix.lua"), "sweep-"])
         #expect(run.status == 0, "\(run)")
         #expect(try Self.result(run) as? Int == 3, "\(run)")
-        let created = run.stdout.split(separator: "\n").filter { $0.hasPrefix("created\t") }
+        let created = run.stderr.split(separator: "\n").filter { $0.hasPrefix("created\t") }
             .map { $0.split(separator: "\t").map(String.init) }
         #expect(created.map { $0[2] } == ["sweep-1", "sweep-2", "sweep-3", "keep-me"])
         let printed = Self.printed(run)
@@ -176,7 +176,7 @@ struct RecipeCLITests {
         let byGPU = try #require(report["by_gpu"] as? [String: Any])
         #expect(Self.number(byGPU["rtx-4090"]).map { abs($0 - 0.41) < 1e-9 } == true)
         #expect(Self.number(byGPU["l40s"]).map { abs($0 - 0.89) < 1e-9 } == true)
-        #expect(run.stdout.contains("total: 2 instance(s), 1.30 USD/h, 31.20 USD/day; credits "), "\(run)")
-        #expect(!run.stdout.contains("\nc "))
+        #expect(run.stderr.contains("total: 2 instance(s), 1.30 USD/h, 31.20 USD/day; credits "), "\(run)")
+        #expect(!run.stderr.contains("\nc "))
     }
 }

@@ -23,7 +23,7 @@ typedef struct runcrate_module_options {
     int abi_version;          /* RUNCRATE_MODULE_ABI_VERSION */
     int mode;                 /* RUNCRATE_MODULE_MODE_* */
     int dry_run;
-    int json;
+    int json;                 /* stdout carries one JSON document; the script's own output goes to stderr */
     int verbose;
     int assume_yes;
     int global_help;          /* also set the global `help` (REPL, -e) when it is nil */
@@ -42,12 +42,22 @@ typedef struct runcrate_module_options {
 typedef int (*runcrate_module_install_fn)(struct lua_State *L, const runcrate_module_options *options, int table_index);
 #define RUNCRATE_MODULE_INSTALL_SYMBOL "runcrate_module_install"
 
-/* --json: prints the value at `index` as JSON on stdout (secrets as ***). Returns 1 when printed. */
-typedef int (*runcrate_module_print_result_fn)(struct lua_State *L, int index);
-#define RUNCRATE_MODULE_PRINT_RESULT_SYMBOL "runcrate_module_print_result"
+/* --json: keeps the script's results (`count` values from `first`; 0 for none) for the document
+   `finish` prints. Returns 0, or 1 when one cannot be written as JSON (a function, userdata or
+   thread): then the run fails, and the document is that error. */
+typedef int (*runcrate_module_keep_result_fn)(struct lua_State *L, int first, int count);
+#define RUNCRATE_MODULE_KEEP_RESULT_SYMBOL "runcrate_module_keep_result"
 
-/* The run has ended with `status`: prints and saves a dry run's plan. Returns the exit status. */
-typedef int (*runcrate_module_finish_fn)(int status, int printed_result);
+/* --json: keeps the error that ended the run for the document `finish` prints. `kind` is how it
+   ended ("error", "syntax_error", "timeout", "interrupted", "memory"); `report` the message as
+   printed on stderr. The error value as raised is read from the registry (RCSHIM_LAST_ERROR_KEY). */
+typedef void (*runcrate_module_keep_error_fn)(struct lua_State *L, const char *kind, const char *report);
+#define RUNCRATE_MODULE_KEEP_ERROR_SYMBOL "runcrate_module_keep_error"
+
+/* The run has ended with `status`: prints a dry run's plan (a table on stderr) and saves it; with
+   --json, prints the one JSON document on stdout (the result or the error, with the plan in a dry
+   run). Returns the exit status. */
+typedef int (*runcrate_module_finish_fn)(int status);
 #define RUNCRATE_MODULE_FINISH_SYMBOL "runcrate_module_finish"
 
 /* The exit status for an error message that ended a script, when the error is one of the module's

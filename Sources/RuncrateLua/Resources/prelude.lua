@@ -7,6 +7,7 @@
 --   native.json_encode(v, indent) / native.json_decode(text) -> true, result | false, errinfo
 --   native.sleep(s)       -> true | false, errinfo               (errinfo.code == "interrupted")
 --   native.clock()        -> monotonic seconds
+--   native.cleanup(fn)    -> fn run as a cleanup: not stopped by a passed time limit, Ctrl-C or the memory limit
 --   native.stderr(text)   -- writes text to stderr, secrets redacted
 --   native.stderr_tty, native.mode, native.version
 --   native.init{secret_mt=, secret_values=}
@@ -259,18 +260,27 @@ function methods:ssh_command()
   return concat(parts, " ")
 end
 
-Instance.__close = function(self, err)
+--- What ended the scope, for the termination notice: the first line of the error, without its place.
+local function reason(err)
+  local text = tostring(err):match("^[^\n]*")
+  return (text:gsub("^[^:]*:%d+: ", "", 1))
+end
+
+-- Runs as a cleanup (native.cleanup): a timeout, Ctrl-C or the memory limit that ended the scope
+-- does not stop the termination itself (bounded, see SCRIPTING.md).
+Instance.__close = native.cleanup(function(self, err)
   if err == nil or kept[self] or self.id == nil then return end
   local ok, dok, dinfo = pcall(native.ops.delete_instance, self.id)
   if ok and dok then
-    native.stderr(fmt("runcrate: terminated instance %s (%s) because its scope was left by an error\n",
-      tostring(self.id), tostring(self.name)))
+    learned(self.id, { status = "terminated" })
+    native.stderr(fmt("runcrate: terminated instance %s (%s) because its scope was left by an error (%s)\n",
+      tostring(self.id), tostring(self.name), reason(err)))
   else
     local why = ok and type(dinfo) == "table" and dinfo.message or dok
     native.stderr(fmt("runcrate: WARNING: could not terminate instance %s (%s): %s\n",
       tostring(self.id), tostring(self.name), tostring(why)))
   end
-end
+end)
 
 ---------------------------------------------------------------------------------------------------
 -- API bindings: each native operation wrapped to raise error objects
