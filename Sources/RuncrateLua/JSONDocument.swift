@@ -82,7 +82,7 @@ extension RuncrateModule {
         return secrets.redact(body)
     }
 
-    private func isModuleError(at index: Int32, in L: LuaState) -> Bool {
+    func isModuleError(at index: Int32, in L: LuaState) -> Bool {
         let i = L.absindex(index)
         let top = L.gettop()
         defer { L.settop(top) }

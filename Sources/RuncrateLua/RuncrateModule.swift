@@ -13,23 +13,6 @@ public protocol RuncrateTransport: AnyObject {
     func createInstance(_ prepared: PreparedCreateInstance, failover: Bool) throws(RuncrateError) -> Instance
 }
 
-/// Exit statuses the runner uses for the module's own failures (others are lua's: 0 and 1).
-public enum RuncrateExitStatus {
-    /// A create would have crossed `--max-instances` or `--max-hourly-cost`.
-    public static let spendCap: Int32 = 3
-    /// The script was stopped by Ctrl-C (128 + SIGINT, as shells report it).
-    public static let interrupted: Int32 = 130
-
-    /// The status for an error that ended a script, when it is one of the module's own: the runner
-    /// passes the reported message (the error object's `__tostring`, as lua.c prints it).
-    public static func forUncaughtError(message: String) -> Int32? {
-        let first = message.split(separator: "\n", maxSplits: 1).first.map(String.init) ?? message
-        if first.range(of: #"runcrate\.[A-Za-z_.]+: spend_cap: "#, options: .regularExpression) != nil { return spendCap }
-        if first.range(of: #"runcrate\.[A-Za-z_.]+: interrupted: "#, options: .regularExpression) != nil { return interrupted }
-        return nil
-    }
-}
-
 /// The `runcrate` Lua module for one Lua state: install it, run the script, then `finish()`.
 public final class RuncrateModule {
     public static let version = "0.1.0"

@@ -65,7 +65,7 @@ public func runcrateModuleFinish(_ status: Int32) -> Int32 {
 }
 
 @_cdecl("runcrate_module_exit_status")
-public func runcrateModuleExitStatus(_ message: UnsafePointer<CChar>?) -> Int32 {
-    guard let message else { return -1 }
-    return RuncrateExitStatus.forUncaughtError(message: String(cString: message)) ?? -1
+public func runcrateModuleExitStatus(_ L: OpaquePointer?) -> Int32 {
+    guard let L, let current else { return -1 }
+    return current.module.exitStatusOfLastError(in: L) ?? -1
 }

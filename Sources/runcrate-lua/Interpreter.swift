@@ -266,7 +266,7 @@ final class Interpreter {
     /// Prints an error as lua.c does and remembers how the run ends.
     func report(_ error: LuaError) {
         if status == .success {
-            status = runcrate.exitStatus(forMessage: error.message) ?? Self.exitStatus(for: error.kind)
+            status = runcrate.exitStatus(ofErrorIn: L) ?? Self.exitStatus(for: error.kind)
             runcrate.keepError(error, in: L)
         }
         message(error.message)

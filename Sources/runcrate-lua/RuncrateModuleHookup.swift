@@ -242,9 +242,9 @@ final class RuncrateModuleHookup {
 
     /// The exit status for an error that ended the run, when it is one of the module's (spend cap,
     /// interrupted); such errors only exist once the module is loaded.
-    func exitStatus(forMessage message: String) -> ExitStatus? {
+    func exitStatus(ofErrorIn L: LuaState) -> ExitStatus? {
         guard let library else { return nil }
-        let status = library.exitStatus(message)
+        let status = library.exitStatus(L)
         return status < 0 ? nil : ExitStatus(rawValue: status)
     }
 

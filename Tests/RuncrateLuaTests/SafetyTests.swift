@@ -193,8 +193,12 @@ import Testing
         let h = try await Harness.make(maxInstances: 0)
         let message = await h.failure(#"runcrate.create_instance{ name = "z", gpu_type = "rtx-4090" }"#)
         #expect(message == "script.lua:1: runcrate.create_instance: spend_cap: creating 'z' would make 1 instances in this run, over --max-instances 0")
-        #expect(RuncrateExitStatus.forUncaughtError(message: message) == RuncrateExitStatus.spendCap)
-        #expect(RuncrateExitStatus.forUncaughtError(message: "x.lua:1: boom") == nil)
+        // The status comes from the error object's code, kept by the message handler, not its text.
+        #expect(h.module.exitStatusOfLastError(in: h.lua.L) == RuncrateExitStatus.spendCap)
+        _ = await h.failure(#"error("x.lua:1: runcrate.create_instance: spend_cap: a string that only looks like one")"#)
+        #expect(h.module.exitStatusOfLastError(in: h.lua.L) == nil)
+        _ = await h.failure(#"error(setmetatable({ code = "spend_cap" }, { __tostring = function() return "mine" end }))"#)
+        #expect(h.module.exitStatusOfLastError(in: h.lua.L) == nil)
         #expect(h.sandbox.requestLog().isEmpty)
     }
 

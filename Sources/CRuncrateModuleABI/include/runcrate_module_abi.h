@@ -10,7 +10,7 @@
 
 struct lua_State;
 
-#define RUNCRATE_MODULE_ABI_VERSION 2
+#define RUNCRATE_MODULE_ABI_VERSION 3
 
 enum {
     RUNCRATE_MODULE_MODE_AUTOMATIC = 0,  /* no --sandbox/--live: live when a key is configured */
@@ -60,9 +60,10 @@ typedef void (*runcrate_module_keep_error_fn)(struct lua_State *L, const char *k
 typedef int (*runcrate_module_finish_fn)(int status);
 #define RUNCRATE_MODULE_FINISH_SYMBOL "runcrate_module_finish"
 
-/* The exit status for an error message that ended a script, when the error is one of the module's
-   (spend cap: 3, interrupted: 130); -1 otherwise. */
-typedef int (*runcrate_module_exit_status_fn)(const char *message);
+/* The exit status for the error that ended a script, when it is one of the module's error objects
+   whose code has one (spend_cap: 3, interrupted: 130); -1 otherwise. Read from the error value as
+   raised (RCSHIM_LAST_ERROR_KEY in the registry), never from its text. */
+typedef int (*runcrate_module_exit_status_fn)(struct lua_State *L);
 #define RUNCRATE_MODULE_EXIT_STATUS_SYMBOL "runcrate_module_exit_status"
 
 #endif
