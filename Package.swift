@@ -75,8 +75,8 @@ let package = Package(
         .target(
             name: "RuncrateLua",
             dependencies: ["LuaBridge", "CLua", "CLuaShim", "RuncrateAPI"],
-            // Resources/prelude.lua is not shipped as a file: EmbedPrelude compiles it into the target.
-            exclude: ["Resources"],
+            // Prelude/*.lua is not shipped as files: EmbedPrelude compiles it into the target.
+            exclude: ["Prelude"],
             plugins: ["EmbedPrelude"]
         ),
         // Compiles the prelude with the Lua the package links (lua_dump), at build time.

@@ -5,9 +5,10 @@
 #endif
 import CLua
 
-// prelude-compiler SOURCE.lua OUTPUT.swift: compiles the prelude as the chunk "=runcrate" with the
-// Lua this package links and writes it, base64, as `Prelude.bytecodeBase64` (debug info kept, so
-// error positions and `debug.getinfo` work as with the source). Run by the EmbedPrelude plugin.
+// prelude-compiler OUTPUT.swift PART.lua...: compiles the prelude's parts, joined in the order given,
+// as one chunk "=runcrate" with the Lua this package links, and writes it, base64, as
+// `Prelude.bytecodeBase64` (debug info kept, so `debug.getinfo` works as with the source). Run by
+// the EmbedPrelude plugin.
 
 func fail(_ message: String) -> Never {
     let line = Array("prelude-compiler: \(message)\n".utf8)
@@ -16,7 +17,8 @@ func fail(_ message: String) -> Never {
 }
 
 let arguments = CommandLine.arguments
-guard arguments.count == 3 else { fail("usage: prelude-compiler SOURCE.lua OUTPUT.swift") }
+guard arguments.count >= 3 else { fail("usage: prelude-compiler OUTPUT.swift PART.lua...") }
+let outputPath = arguments[1]
 
 /// The whole file at `path`.
 func readFile(_ path: String) -> [UInt8] {
@@ -32,9 +34,13 @@ func readFile(_ path: String) -> [UInt8] {
     return bytes
 }
 
-var source = readFile(arguments[1])
-// As the source was always loaded: without the file's final newline.
-if source.last == UInt8(ascii: "\n") { source.removeLast() }
+// The parts share one chunk (and so its locals), each on lines of its own.
+var source: [UInt8] = []
+for part in arguments.dropFirst(2) {
+    var text = readFile(part)
+    if text.last != UInt8(ascii: "\n") { text.append(UInt8(ascii: "\n")) }
+    source += text
+}
 
 guard let L = luaL_newstate() else { fail("cannot create a Lua state") }
 let status = source.withUnsafeBufferPointer { buffer in
@@ -76,13 +82,13 @@ func base64(_ bytes: [UInt8]) -> String {
 }
 
 let swift = """
-    // Generated at build time by the EmbedPrelude plugin (prelude-compiler) from Resources/prelude.lua.
+    // Generated at build time by the EmbedPrelude plugin (prelude-compiler) from Prelude/*.lua.
     enum Prelude {
-        /// Resources/prelude.lua compiled as "=runcrate" by the Lua this package links, base64.
+        /// Prelude/*.lua, joined, compiled as "=runcrate" by the Lua this package links, base64.
         static let bytecodeBase64 = "\(base64(sink.bytes))"
     }
 
     """
-guard let out = fopen(arguments[2], "wb") else { fail("cannot write \(arguments[2]): \(String(cString: strerror(errno)))") }
+guard let out = fopen(outputPath, "wb") else { fail("cannot write \(outputPath): \(String(cString: strerror(errno)))") }
 let text = Array(swift.utf8)
-guard fwrite(text, 1, text.count, out) == text.count, fclose(out) == 0 else { fail("cannot write \(arguments[2])") }
+guard fwrite(text, 1, text.count, out) == text.count, fclose(out) == 0 else { fail("cannot write \(outputPath)") }
