@@ -20,23 +20,7 @@ public func runcrateModuleInstall(_ L: OpaquePointer?, _ options: UnsafePointer<
         L.push("runcrate: the module is already installed")
         return 1
     }
-    var settings = ModuleHookup.Options()
-    switch o.mode {
-    case Int32(RUNCRATE_MODULE_MODE_SANDBOX): settings.mode = .sandbox
-    case Int32(RUNCRATE_MODULE_MODE_LIVE): settings.mode = .live
-    default: settings.mode = .automatic
-    }
-    settings.dryRun = o.dry_run != 0
-    settings.json = o.json != 0
-    settings.verbose = o.verbose != 0
-    settings.assumeYes = o.assume_yes != 0
-    settings.globalHelp = o.global_help != 0
-    settings.maxInstances = o.has_max_instances != 0 ? Int(o.max_instances) : nil
-    settings.maxHourlyCost = o.has_max_hourly_cost != 0 ? o.max_hourly_cost : nil
-    settings.planOut = o.plan_out.map { String(cString: $0) }
-    settings.environment = o.environment.map { String(cString: $0) }
-    settings.sandboxState = o.sandbox_state.map { String(cString: $0) }
-    settings.sandboxURL = o.sandbox_url.map { String(cString: $0) }
+    let settings = ModuleHookup.Options(o)
     do throws(LuaError) {
         current = try ModuleHookup(options: settings, into: L, table: table)
         return 0

@@ -33,6 +33,27 @@ final class ModuleHookup {
         var sandboxState: String?
         /// `--sandbox-url URL` (else a loopback `RUNCRATE_BASE_URL` in sandbox mode): a running sandbox.
         var sandboxURL: String?
+
+        /// The C struct's fields, one to one (its strings copied: they live for the call only).
+        init(_ c: runcrate_module_options) {
+            switch c.mode {
+            case Int32(RUNCRATE_MODULE_MODE_SANDBOX): mode = .sandbox
+            case Int32(RUNCRATE_MODULE_MODE_LIVE): mode = .live
+            default: mode = .automatic
+            }
+            func text(_ p: UnsafePointer<CChar>?) -> String? { p.map { String(cString: $0) } }
+            dryRun = c.dry_run != 0
+            json = c.json != 0
+            verbose = c.verbose != 0
+            assumeYes = c.assume_yes != 0
+            globalHelp = c.global_help != 0
+            maxInstances = c.has_max_instances != 0 ? Int(c.max_instances) : nil
+            maxHourlyCost = c.has_max_hourly_cost != 0 ? c.max_hourly_cost : nil
+            planOut = text(c.plan_out)
+            environment = text(c.environment)
+            sandboxState = text(c.sandbox_state)
+            sandboxURL = text(c.sandbox_url)
+        }
     }
 
     /// Where sandbox calls go: an in-process simulator (its state kept in a file, or not), or a
