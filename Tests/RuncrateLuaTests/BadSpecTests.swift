@@ -117,7 +117,8 @@ let badSpecs: [BadSpec] = [
 @Suite struct BadSpecTests {
     @Test func thereAreAtLeastFortyCases() { #expect(badSpecs.count >= 40) }
 
-    @Test(arguments: badSpecs)
+    /// With the wait options' cases (CreateWaitOptionTests).
+    @Test(arguments: badSpecs + badWaitSpecs)
     func badSpecIsRejectedBeforeAnyRequest(_ spec: BadSpec) async throws {
         let h = try await Harness.make()
         let r = try await h.run("""

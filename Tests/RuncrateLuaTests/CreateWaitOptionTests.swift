@@ -17,23 +17,6 @@ let badWaitSpecs: [BadSpec] = [
 ]
 
 @Suite struct CreateWaitOptionTests {
-    @Test(arguments: badWaitSpecs)
-    func badWaitOptionIsRejectedBeforeAnyRequest(_ spec: BadSpec) async throws {
-        let h = try await Harness.make()
-        let r = try await h.run("""
-            local spec = (function() \(spec.lua) end)()
-            local ok, e = pcall(runcrate.create_instance, spec)
-            if ok then return "created" end
-            local lines = {}
-            for i, fe in ipairs(e.errors or {}) do lines[i] = fe.field .. " | " .. fe.message end
-            return e.code, table.concat(lines, "\\n")
-            """)
-        #expect(r.first == .string("validation_error"))
-        let got = (r.count > 1 ? r[1].stringValue ?? "" : "").split(separator: "\n").map(String.init)
-        #expect(got.sorted() == spec.errors.sorted())
-        #expect(h.sandbox.requestLog().isEmpty)
-    }
-
     @Test func waitOptionsAreAcceptedAndNeverSent() async throws {
         let h = try await Harness.make()
         try await h.run("""
