@@ -5,6 +5,14 @@
 #include <lauxlib.h>
 #include <lualib.h>
 
+/* Swift sees `lua_State *` as a typed pointer (`UnsafeMutablePointer<lua_State>`) rather than an
+   `OpaquePointer`, so the bridge's methods are on the Lua state alone. An empty stand-in: its fields
+   are Lua's own, never read outside Lua. Each header that names the state defines it the same way. */
+#ifndef RUNCRATE_LUA_STATE_DEFINED
+#define RUNCRATE_LUA_STATE_DEFINED
+struct lua_State {};
+#endif
+
 /* Static inline stand-ins for the Lua C API macros Swift cannot import. */
 
 static const int CLUA_REGISTRYINDEX = LUA_REGISTRYINDEX;

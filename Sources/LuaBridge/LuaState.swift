@@ -1,8 +1,8 @@
 import CLua
 import CLuaShim
 
-/// A Lua state pointer (`lua_State *`, opaque to Swift). The same calls work on a state the host owns and on the `L` a callback gets.
-public typealias LuaState = OpaquePointer
+/// A Lua state pointer (`lua_State *`; a distinct pointer type, so the bridge's methods appear on it alone). The same calls work on a state the host owns and on the `L` a callback gets.
+public typealias LuaState = UnsafeMutablePointer<lua_State>
 
 /// The basic Lua types, as `lua_type` reports them.
 public enum LuaType: Int32, Sendable, CustomStringConvertible {

@@ -17,7 +17,7 @@ extension LuaState {
 /// Handles `@on`/`@off`; true when `message` was one of those control messages.
 private func isControl(_ ud: UnsafeMutableRawPointer?, _ message: UnsafePointer<CChar>?, _ tocont: Int32) -> Bool {
     guard tocont == 0, let message, message.pointee == CChar(UInt8(ascii: "@")) else { return false }
-    let L = OpaquePointer(ud)
+    let L = ud?.assumingMemoryBound(to: lua_State.self)
     switch String(cString: message + 1) {
     case "off": lua_setwarnf(L, warningsOff, ud)
     case "on": lua_setwarnf(L, warningsOn, ud)
@@ -39,10 +39,10 @@ private func warningsOn(_ ud: UnsafeMutableRawPointer?, _ message: UnsafePointer
 private func warningContinued(_ ud: UnsafeMutableRawPointer?, _ message: UnsafePointer<CChar>?, _ tocont: Int32) {
     if let message { fputs(message, stderr) }
     if tocont != 0 {
-        lua_setwarnf(OpaquePointer(ud), warningContinued, ud)
+        lua_setwarnf(ud?.assumingMemoryBound(to: lua_State.self), warningContinued, ud)
     } else {
         fputs("\n", stderr)
         fflush(stderr)
-        lua_setwarnf(OpaquePointer(ud), warningsOn, ud)
+        lua_setwarnf(ud?.assumingMemoryBound(to: lua_State.self), warningsOn, ud)
     }
 }

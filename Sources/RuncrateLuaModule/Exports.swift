@@ -10,7 +10,7 @@ import RuncrateLua
 nonisolated(unsafe) private var current: ModuleHookup?
 
 @_cdecl("runcrate_module_install")
-public func runcrateModuleInstall(_ L: OpaquePointer?, _ options: UnsafePointer<runcrate_module_options>?, _ table: Int32) -> Int32 {
+public func runcrateModuleInstall(_ L: LuaState?, _ options: UnsafePointer<runcrate_module_options>?, _ table: Int32) -> Int32 {
     guard let L else { return 1 }
     guard let o = options?.pointee, o.abi_version == RUNCRATE_MODULE_ABI_VERSION else {
         L.push("runcrate: the module library does not match this runcrate-lua (reinstall both from one build)")
@@ -31,13 +31,13 @@ public func runcrateModuleInstall(_ L: OpaquePointer?, _ options: UnsafePointer<
 }
 
 @_cdecl("runcrate_module_keep_result")
-public func runcrateModuleKeepResult(_ L: OpaquePointer?, _ first: Int32, _ count: Int32) -> Int32 {
+public func runcrateModuleKeepResult(_ L: LuaState?, _ first: Int32, _ count: Int32) -> Int32 {
     guard let L, let current else { return 0 }
     return current.keepResults(from: first, count: count, in: L) ? 0 : 1
 }
 
 @_cdecl("runcrate_module_keep_error")
-public func runcrateModuleKeepError(_ L: OpaquePointer?, _ kind: UnsafePointer<CChar>?, _ report: UnsafePointer<CChar>?) {
+public func runcrateModuleKeepError(_ L: LuaState?, _ kind: UnsafePointer<CChar>?, _ report: UnsafePointer<CChar>?) {
     guard let L, let current else { return }
     current.keepError(kind: kind.map { String(cString: $0) } ?? "error", report: report.map { String(cString: $0) } ?? "", in: L)
 }
@@ -49,7 +49,7 @@ public func runcrateModuleFinish(_ status: Int32) -> Int32 {
 }
 
 @_cdecl("runcrate_module_exit_status")
-public func runcrateModuleExitStatus(_ L: OpaquePointer?) -> Int32 {
+public func runcrateModuleExitStatus(_ L: LuaState?) -> Int32 {
     guard let L, let current else { return -1 }
     return current.module.exitStatusOfLastError(in: L) ?? -1
 }

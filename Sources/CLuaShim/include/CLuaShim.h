@@ -4,6 +4,14 @@
 #include <stddef.h>
 #include <lua.h>
 
+/* Swift sees `lua_State *` as a typed pointer (`UnsafeMutablePointer<lua_State>`) rather than an
+   `OpaquePointer`, so the bridge's methods are on the Lua state alone. An empty stand-in: its fields
+   are Lua's own, never read outside Lua. Each header that names the state defines it the same way. */
+#ifndef RUNCRATE_LUA_STATE_DEFINED
+#define RUNCRATE_LUA_STATE_DEFINED
+struct lua_State {};
+#endif
+
 /*
  * The only C code that raises Lua errors. Swift functions are called through
  * rcshim_trampoline, which raises the error they report only after every
