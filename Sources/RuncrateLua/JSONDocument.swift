@@ -92,22 +92,15 @@ extension RuncrateModule {
         return L.rawequal(-1, -3)
     }
 
-    /// `runcrate.json.encode(value)`, protected; the failure's message when it raises.
+    /// The value as JSON text (`runcrate.json.encode`'s encoder, called directly); the failure's
+    /// message without its `json.encode: ` prefix.
     private func encodeJSON(at index: Int32, in L: LuaState) -> Result<String, JSONResultError> {
-        let i = L.absindex(index)
-        let top = L.gettop()
-        defer { L.settop(top) }
-        L.pushref(moduleRef)
-        guard L.rawget(-1, field: "json") == .table, L.rawget(-1, field: "encode") == .function else {
-            return .failure(JSONResultError(description: "runcrate.json.encode is missing"))
-        }
-        L.pushvalue(i)
-        guard rcshim_pcall(L, 1, 1, 0) == LUA_OK else {
-            if L.type(at: -1) == .table { L.rawget(-1, field: "message") }
-            var why = L.tostring(-1) ?? "json.encode failed"
+        do throws(JSONEncodeFailure) {
+            return .success(try encodedJSON(at: index, in: L))
+        } catch {
+            var why = error.message
             if why.hasPrefix("json.encode: ") { why.removeFirst("json.encode: ".count) }
             return .failure(JSONResultError(description: why))
         }
-        return L.tostring(-1).map { .success($0) } ?? .failure(JSONResultError(description: "json.encode returned no text"))
     }
 }

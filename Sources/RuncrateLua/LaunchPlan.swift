@@ -35,9 +35,14 @@ enum ConfigMatch {
 
     /// USD/h from the cheapest to the dearest matching config (exact for an `instance_type_id`).
     static func price(for req: CreateInstanceRequest, in catalogue: [InstanceType]) -> PriceRange? {
-        let rates = configs(for: req, in: catalogue).compactMap(\.hourlyRate)
+        price(of: configs(for: req, in: catalogue), exact: req.instanceTypeID != nil)
+    }
+
+    /// The range of `configs`' prices (what `configs(for:in:)` matched).
+    static func price(of configs: [InstanceType], exact: Bool) -> PriceRange? {
+        let rates = configs.compactMap(\.hourlyRate)
         guard let low = rates.min(), let high = rates.max() else { return nil }
-        return PriceRange(low: low, high: high, exact: req.instanceTypeID != nil)
+        return PriceRange(low: low, high: high, exact: exact)
     }
 
     /// A minimum the spec asks for against what a config offers (unknown offers might fit).

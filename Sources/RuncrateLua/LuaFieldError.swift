@@ -54,3 +54,15 @@ struct ErrorInfo: Error {
         self.retryAfter = retryAfter
     }
 }
+
+extension Suggestion {
+    /// The module's wording of a suggestion: ` — did you mean 'x'?`, or "" when there is none.
+    static func hint(_ suggestion: String?) -> String {
+        suggestion.map { " — did you mean '\($0)'?" } ?? ""
+    }
+
+    /// `hint` for the known name closest to `word`, shown through `shown` (a field's full path).
+    static func didYouMean(_ word: String, in known: [String], shown: (String) -> String = { $0 }) -> String {
+        hint(closest(to: word, in: known).map(shown))
+    }
+}

@@ -13,15 +13,21 @@ extension RuncrateModule {
     func nativeJSONEncode(_ L: LuaState) -> Int32 {
         let indent = L.type(at: 2) == .string ? L.tostring(2) : nil
         do throws(JSONEncodeFailure) {
-            var seen: Set<UnsafeRawPointer> = []
-            let value = try jsonValue(at: 1, L, seen: &seen, depth: 0)
+            let text = try encodedJSON(at: 1, in: L, indent: indent)
             L.push(true)
-            L.push(indent.map { value.serialized(indent: $0) } ?? value.serialized)
+            L.push(text)
         } catch {
             L.push(false)
             pushErrorInfo(ErrorInfo(code: "json_error", message: error.message), L)
         }
         return 2
+    }
+
+    /// The value at `index` as JSON text, compact or indented. Stack: unchanged.
+    func encodedJSON(at index: Int32, in L: LuaState, indent: String? = nil) throws(JSONEncodeFailure) -> String {
+        var seen: Set<UnsafeRawPointer> = []
+        let value = try jsonValue(at: index, L, seen: &seen, depth: 0)
+        return indent.map { value.serialized(indent: $0) } ?? value.serialized
     }
 
     /// `native.json_decode(text)` -> `true, value` | `false, errinfo`: `null` becomes nil, arrays are
@@ -64,66 +70,38 @@ extension RuncrateModule {
             guard let pointer = lua_topointer(L, i) else { return .null }
             guard seen.insert(pointer).inserted else { throw JSONEncodeFailure(message: "json.encode: cycle in table") }
             defer { seen.remove(pointer) }
-            // Keys first (lua_next must see the keys untouched), values read by key afterwards.
-            var integers: [Int64] = []
-            var names: [String] = []
+            // One pass: each value is read where lua_next stands (keys are only ever copied, never
+            // converted in place); the shape is decided once every key is known.
+            var integers: [(key: Int64, value: JSONValue)] = []
+            var names: [(key: String, value: JSONValue)] = []
             var badKey: String?
+            var failure: JSONEncodeFailure?
             L.forEachRaw(i) {
-                switch L.type(at: -2) {
-                case .number:
-                    if L.isinteger(-2), let k = L.tointeger(-2) { integers.append(k) } else { names.append(L.numberText(-2)) }
-                case .string: names.append(L.tostring(-2) ?? "")
-                default: if badKey == nil { badKey = L.typename(at: -2) }
+                guard badKey == nil else { return }
+                let keyType = L.type(at: -2)
+                guard keyType == .number || keyType == .string else { badKey = L.typename(at: -2); return }
+                guard failure == nil else { return }  // a bad key anywhere is still the error reported
+                let value: JSONValue
+                do throws(JSONEncodeFailure) { value = try jsonValue(at: -1, L, seen: &seen, depth: depth + 1) } catch {
+                    failure = error
+                    return
                 }
+                if keyType == .string { names.append((L.tostring(-2) ?? "", value)) }
+                else if L.isinteger(-2), let k = L.tointeger(-2) { integers.append((k, value)) }
+                else { names.append((L.numberText(-2), value)) }
             }
             if let badKey { throw JSONEncodeFailure(message: "json.encode: cannot encode a \(badKey) key") }
-            let isArray = names.isEmpty && integers.allSatisfy { $0 >= 1 && $0 <= Int64(integers.count) }
-            if isArray {
-                if integers.isEmpty {
-                    return L.hasMetatable(i, ref: refs.arrayMetatable) ? .array([]) : .object([:])
-                }
-                var items: [JSONValue] = []
-                for k in 1...integers.count {
-                    L.rawgeti(i, lua_Integer(k))
-                    defer { L.pop() }
-                    items.append(try jsonValue(at: -1, L, seen: &seen, depth: depth + 1))
-                }
-                return .array(items)
+            if let failure { throw failure }
+            if names.isEmpty, integers.allSatisfy({ $0.key >= 1 && $0.key <= Int64(integers.count) }) {
+                if integers.isEmpty { return L.hasMetatable(i, ref: refs.arrayMetatable) ? .array([]) : .object([:]) }
+                return .array(integers.sorted { $0.key < $1.key }.map(\.value))
             }
             var members: [String: JSONValue] = [:]
-            for k in integers {
-                L.rawgeti(i, lua_Integer(k))
-                defer { L.pop() }
-                members[String(k)] = try jsonValue(at: -1, L, seen: &seen, depth: depth + 1)
-            }
-            for name in names {
-                if let value = try rawMember(i, name, L, seen: &seen, depth: depth) { members[name] = value }
-            }
+            for (k, v) in integers { members[String(k)] = v }
+            for (k, v) in names { members[k] = v }
             return .object(members)
         default:
             throw JSONEncodeFailure(message: "json.encode: cannot encode a \(L.typename(at: i))")
         }
-    }
-
-    /// The value stored under the string (or non-integer number) key whose text is `name`.
-    private func rawMember(_ t: Int32, _ name: String, _ L: LuaState, seen: inout Set<UnsafeRawPointer>, depth: Int)
-        throws(JSONEncodeFailure) -> JSONValue?
-    {
-        L.push(name)
-        if L.rawget(t) == .nil {
-            // A float key: find it by its text.
-            L.pop()
-            var found: JSONValue?
-            var failure: JSONEncodeFailure?
-            L.forEachRaw(t) {
-                guard found == nil, failure == nil, L.type(at: -2) == .number, !L.isinteger(-2),
-                      L.numberText(-2) == name else { return }
-                do throws(JSONEncodeFailure) { found = try jsonValue(at: -1, L, seen: &seen, depth: depth + 1) } catch { failure = error }
-            }
-            if let failure { throw failure }
-            return found
-        }
-        defer { L.pop() }
-        return try jsonValue(at: -1, L, seen: &seen, depth: depth + 1)
     }
 }

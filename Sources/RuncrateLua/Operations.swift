@@ -170,7 +170,7 @@ extension RuncrateModule {
         var errors: [LuaFieldError] = []
         func check(_ value: String?, _ field: String, _ what: String, _ known: [String]) {
             guard let value, !known.contains(value) else { return }
-            let hint = Suggestion.closest(to: value, in: known).map { " — did you mean '\($0)'?" } ?? ""
+            let hint = Suggestion.didYouMean(value, in: known)
             errors.append(LuaFieldError(field: field,
                 message: "\(field): unknown \(what) '\(value)'\(hint) (known: \(known.joined(separator: ", ")))"))
         }
@@ -197,7 +197,7 @@ extension RuncrateModule {
         if !unknown.isEmpty {
             let gpus = Self.distinct(catalogue.compactMap(\.gpuType)).joined(separator: ", ")
             throw ErrorInfo.validation(unknown.map { u in
-                let hint = u.suggestion.map { " — did you mean '\($0)'?" } ?? ""
+                let hint = Suggestion.hint(u.suggestion)
                 return LuaFieldError(field: "candidates.\(u.index)",
                     message: "candidates[\(u.index)]: unknown GPU type '\(u.name)'\(hint) (GPU types: \(gpus); or an instance type id from instance_types())")
             })

@@ -8,17 +8,14 @@ import RuncrateAPI
 final class PlanningTransport: RuncrateTransport {
     private let reads: () throws(RuncrateError) -> RuncrateTransport
     private let planner: Planner
-    /// The catalogue's price and likeliest config for a create (nil when not in the catalogue).
-    private let price: (CreateInstanceRequest) throws(RuncrateError) -> PriceRange?
-    private let likeliest: (CreateInstanceRequest) throws(RuncrateError) -> InstanceType?
+    /// The run's catalogue, which prices a planned create (`ConfigMatch`, as the governor does).
+    private let catalogue: () throws(RuncrateError) -> [InstanceType]
 
     init(reads: @escaping () throws(RuncrateError) -> RuncrateTransport, planner: Planner,
-         price: @escaping (CreateInstanceRequest) throws(RuncrateError) -> PriceRange?,
-         likeliest: @escaping (CreateInstanceRequest) throws(RuncrateError) -> InstanceType?) {
+         catalogue: @escaping () throws(RuncrateError) -> [InstanceType]) {
         self.reads = reads
         self.planner = planner
-        self.price = price
-        self.likeliest = likeliest
+        self.catalogue = catalogue
     }
 
     /// The operation a mutating request stands for in the plan (`op` of its entry).
@@ -106,8 +103,9 @@ final class PlanningTransport: RuncrateTransport {
         let req = prepared.request
         let request = Endpoint.createInstance(prepared)
         let id = planner.nextInstanceID()
-        let type = try likeliest(req)
-        let price = try self.price(req)
+        let configs = ConfigMatch.configs(for: req, in: try catalogue())
+        let type = configs.first { $0.hourlyRate != nil }
+        let price = ConfigMatch.price(of: configs, exact: req.instanceTypeID != nil)
         var inst: [String: JSONValue] = ["id": .string(id), "status": .string("planned")]
         if let name = req.name { inst["name"] = .string(name) }
         inst["gpu_type"] = (req.gpuType ?? type?.gpuType).map(JSONValue.string)

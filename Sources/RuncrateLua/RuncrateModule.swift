@@ -100,21 +100,19 @@ public final class RuncrateModule {
         L.rawset(-2, field: "json_encode")
         L.push(function: { [unowned self] L in self.nativeJSONDecode(L) }, name: "json_decode")
         L.rawset(-2, field: "json_decode")
-        // suggest(word, names) -> the closest name or nil: the one "did you mean" of the module.
+        // did_you_mean(word, names) -> " — did you mean 'x'?" or "": the module's one suggestion.
         L.push(function: { L in
-            guard let word = L.tostring(1), L.type(at: 2) == .table else { return 0 }
             var names: [String] = []
-            let n = L.rawlen(2)
+            let n = L.type(at: 2) == .table ? L.rawlen(2) : 0
             for i in 1...max(1, n) where i <= n {
                 L.rawgeti(2, lua_Integer(i))
                 if let name = L.tostring(-1) { names.append(name) }
                 L.pop()
             }
-            guard let best = Suggestion.closest(to: word, in: names) else { return 0 }
-            L.push(best)
+            L.push(Suggestion.didYouMean(L.tostring(1) ?? "", in: names))
             return 1
-        }, name: "suggest")
-        L.rawset(-2, field: "suggest")
+        }, name: "did_you_mean")
+        L.rawset(-2, field: "did_you_mean")
     }
 
     private func nativeInit(_ L: LuaState) -> Int32 {
@@ -200,17 +198,10 @@ public final class RuncrateModule {
         }
     }
 
-    /// Encodes the value at `index` with `runcrate.json.encode` (secrets as `***`); nil if it cannot
-    /// be encoded. For the runner's `--json`.
+    /// Encodes the value at `index` as `runcrate.json.encode` does (secrets as `***`); nil if it
+    /// cannot be encoded. Stack: unchanged.
     public func jsonText(of index: Int32, in L: LuaState) -> String? {
-        let i = L.absindex(index)
-        let top = L.gettop()
-        defer { L.settop(top) }
-        L.pushref(moduleRef)
-        guard L.rawget(-1, field: "json") == .table, L.rawget(-1, field: "encode") == .function else { return nil }
-        L.pushvalue(i)
-        guard (try? L.pcall(nargs: 1, nresults: 1, traceback: false)) != nil else { return nil }
-        return L.tostring(-1)
+        try? encodedJSON(at: index, in: L)
     }
 
     // MARK: The transport, made lazily
@@ -223,10 +214,7 @@ public final class RuncrateModule {
         if configuration.dryRun {
             made = PlanningTransport(
                 reads: { [unowned self] () throws(RuncrateError) in try self.apiTransport() }, planner: planner,
-                price: { [unowned self] req throws(RuncrateError) in ConfigMatch.price(for: req, in: try self.catalogueTypes()) },
-                likeliest: { [unowned self] req throws(RuncrateError) in
-                    ConfigMatch.configs(for: req, in: try self.catalogueTypes()).first { $0.hourlyRate != nil }
-                })
+                catalogue: { [unowned self] () throws(RuncrateError) in try self.catalogueTypes() })
         } else {
             do { made = try apiTransport() } catch { throw ErrorInfo(error) }
         }

@@ -77,7 +77,7 @@ struct SpecReader {
             let label = prefix.isEmpty ? key : "\(prefix).\(key)"
             if !known.contains(key) {
                 let names = prefix.isEmpty ? known + alsoKnown : known
-                let hint = Suggestion.closest(to: key, in: names).map { " — did you mean '\(prefixed(prefix, $0))'?" } ?? ""
+                let hint = Suggestion.didYouMean(key, in: names) { prefixed(prefix, $0) }
                 fail(label, "unknown \(unknownWhat) '\(label)'\(hint)")
                 continue
             }

@@ -22,9 +22,12 @@ import Testing
 
     func make() -> (PlanningTransport, FakeAPI, Planner) {
         let api = FakeAPI(), planner = Planner()
+        let catalogue = [2.49, 2.79].enumerated().map { i, rate in
+            try! InstanceType(raw: ["id": .string("h\(i)"), "gpu_type": "h100-sxm", "gpu_count": 1, "region": "us-east",
+                                    "hourly_rate": .double(rate)])
+        }
         let transport = PlanningTransport(reads: { () throws(RuncrateError) in api }, planner: planner,
-                                          price: { _ in PriceRange(low: 2.49, high: 2.79, exact: false) },
-                                          likeliest: { _ in nil })
+                                          catalogue: { () throws(RuncrateError) in catalogue })
         return (transport, api, planner)
     }
 

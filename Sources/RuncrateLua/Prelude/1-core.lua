@@ -9,6 +9,7 @@
 --   native.clock()        -> monotonic seconds
 --   native.cleanup(fn)    -> fn run as a cleanup: not stopped by a passed time limit, Ctrl-C or the memory limit
 --   native.stderr(text)   -- writes text to stderr, secrets redacted
+--   native.did_you_mean(word, names) -> " — did you mean 'x'?" or ""
 --   native.stderr_tty, native.mode, native.version
 --   native.init{secret_mt=, secret_values=}
 
@@ -77,21 +78,27 @@ local function argerror(func, field, message)
 end
 
 --- " — did you mean 'x'?" for the known name closest to a misspelt one, or "".
-local function did_you_mean(word, known)
-  local best = native.suggest(tostring(word), known)
-  return best and (" — did you mean '" .. best .. "'?") or ""
-end
+local function did_you_mean(word, known) return native.did_you_mean(tostring(word), known) end
 
 --- Raises validation_error for a key of `opts` that is not in the list `known`.
-local function check_options(func, opts, known)
-  local set = {}
+--- The keys of `opts` not in the list `known`, as {field=, message=} problems of `what` (the field
+--- is `k`, or `prefix.k`).
+local function unknown_options(what, opts, known, prefix)
+  local set, problems = {}, {}
   for _, k in ipairs(known) do set[k] = true end
   for k in pairs(opts) do
     if not set[k] then
-      argerror(func, tostring(k), func .. ": unknown option '" .. tostring(k) .. "'" .. did_you_mean(k, known) ..
-        " (expected " .. concat(known, ", ") .. ")")
+      problems[#problems + 1] = { field = (prefix and (prefix .. ".") or "") .. tostring(k),
+        message = what .. ": unknown option '" .. tostring(k) .. "'" .. did_you_mean(k, known) ..
+          " (expected " .. concat(known, ", ") .. ")" }
     end
   end
+  return problems
+end
+
+local function check_options(func, opts, known)
+  local p = unknown_options(func, opts, known)[1]
+  if p then argerror(func, p.field, p.message) end
 end
 
 --- True when `v` is an error object made by this module.

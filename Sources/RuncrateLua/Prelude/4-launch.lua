@@ -53,14 +53,7 @@ function M.launch(spec)
       problem("retry", "retry: a table {duration = seconds, interval = seconds} expected, got " .. type(retry))
       retry = nil
     else
-      for k in pairs(retry) do
-        local known = false
-        for _, name in ipairs(RETRY_OPTIONS) do if k == name then known = true end end
-        if not known then
-          problem("retry." .. tostring(k), "retry: unknown option '" .. tostring(k) .. "'" ..
-            did_you_mean(k, RETRY_OPTIONS) .. " (expected duration, interval)")
-        end
-      end
+      for _, p in ipairs(unknown_options("retry", retry, RETRY_OPTIONS, "retry")) do problem(p.field, p.message) end
       local d, iv = retry.duration, retry.interval
       if type(d) ~= "number" or d ~= d or d <= 0 or d == huge then
         problem("retry.duration", "retry.duration: a positive number of seconds expected, got " .. tostring(d))
